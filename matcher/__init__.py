@@ -1,0 +1,1 @@
+"""cancelmatch's matcher: CEL parser, compiler, normalization and listener index (no grpc)."""

@@ -1,0 +1,237 @@
+"""AST: the small immutable expression tree every later stage works on.
+
+The parser builds it, the checker and the optimizer passes (interpolation, negation
+push-down, DNF) transform it, the code generator lowers it to Python source. Nodes are
+frozen dataclasses with ``slots``; ``pos`` (a 0-based code point offset into the source)
+is excluded from equality and hashing so that two trees that differ only in where they
+were written compare equal — the shape cache and the DNF deduplication rely on that.
+
+Operators are spelled as in CEL source: ``Binary.op`` is one of
+``+ - * / % == != < <= > >= in``; ``Unary.op`` is ``!`` or ``-``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+
+def _pos() -> Any:
+    return field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A constant: int, UInt, float, str, bytes, bool or None (CEL null)."""
+
+    value: Any
+    pos: int = _pos()
+
+    def __eq__(self, other: object) -> bool:
+        # Literals must compare by *type and value*: Python says 1 == 1.0 == True,
+        # CEL says those are three different literals (and NaN is a literal too).
+        if not isinstance(other, Literal):
+            return NotImplemented
+        a, b = self.value, other.value
+        if type(a) is not type(b):
+            return False
+        return a == b or (a != a and b != b)
+
+    def __hash__(self) -> int:
+        return hash((type(self.value), self.value))
+
+
+@dataclass(frozen=True, slots=True)
+class Ident:
+    """A variable or type name, e.g. ``async`` or ``int``."""
+
+    name: str
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """``operand.field``; with ``test_only`` it is the ``has(operand.field)`` macro."""
+
+    operand: Expr
+    field: str
+    test_only: bool = False
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """``operand[index]`` on a list or map."""
+
+    operand: Expr
+    index: Expr
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    """``!operand`` or ``-operand``."""
+
+    op: str
+    operand: Expr
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """Arithmetic, relations and ``in``: ``left op right``."""
+
+    op: str
+    left: Expr
+    right: Expr
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """``a && b && ...`` flattened to n-ary; error-absorbing, commutative (CEL spec)."""
+
+    terms: tuple[Expr, ...]
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """``a || b || ...`` flattened to n-ary; error-absorbing, commutative (CEL spec)."""
+
+    terms: tuple[Expr, ...]
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """``cond ? then : otherwise``; only the taken branch is evaluated."""
+
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr:
+    """``[a, b, ...]``."""
+
+    items: tuple[Expr, ...]
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class MapExpr:
+    """``{k: v, ...}``; entries in source order (duplicate keys are an evaluation error)."""
+
+    entries: tuple[tuple[Expr, Expr], ...]
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A function call ``name(args)`` or a receiver call ``target.name(args)``."""
+
+    function: str
+    args: tuple[Expr, ...]
+    target: Expr | None = None
+    pos: int = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Comprehension:
+    """A macro over a list or map: ``range.kind(var, ...)``.
+
+    ``kind`` is ``all``, ``exists``, ``exists_one``, ``map`` or ``filter``. ``predicate`` is
+    the test (or, for ``map``, the transform); ``transform`` is only set for the
+    three-argument ``map(x, filter, transform)``.
+    """
+
+    kind: str
+    range: Expr
+    var: str
+    predicate: Expr
+    transform: Expr | None = None
+    pos: int = _pos()
+
+
+Expr = Union[
+    Literal, Ident, Select, Index, Unary, Binary, And, Or, Conditional, ListExpr, MapExpr,
+    Call, Comprehension,
+]
+
+NODE_TYPES: tuple[type, ...] = (
+    Literal, Ident, Select, Index, Unary, Binary, And, Or, Conditional, ListExpr, MapExpr,
+    Call, Comprehension,
+)
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of ``node``, in evaluation order."""
+    if isinstance(node, (Literal, Ident)):
+        return ()
+    if isinstance(node, Select):
+        return (node.operand,)
+    if isinstance(node, Index):
+        return (node.operand, node.index)
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, (And, Or)):
+        return node.terms
+    if isinstance(node, Conditional):
+        return (node.cond, node.then, node.otherwise)
+    if isinstance(node, ListExpr):
+        return node.items
+    if isinstance(node, MapExpr):
+        return tuple(x for kv in node.entries for x in kv)
+    if isinstance(node, Call):
+        return ((node.target,) if node.target is not None else ()) + node.args
+    if isinstance(node, Comprehension):
+        extra = (node.transform,) if node.transform is not None else ()
+        return (node.range, node.predicate) + extra
+    raise TypeError(f"not an AST node: {node!r}")
+
+
+def free_variables(node: Expr, bound: frozenset[str] = frozenset()) -> set[str]:
+    """Names of the variables ``node`` reads that are not bound by a comprehension."""
+    out: set[str] = set()
+    stack: list[tuple[Expr, frozenset[str]]] = [(node, bound)]
+    while stack:
+        n, b = stack.pop()
+        if isinstance(n, Ident):
+            if n.name not in b:
+                out.add(n.name)
+        elif isinstance(n, Comprehension):
+            stack.append((n.range, b))
+            inner = b | {n.var}
+            stack.append((n.predicate, inner))
+            if n.transform is not None:
+                stack.append((n.transform, inner))
+        else:
+            stack.extend((c, b) for c in children(n))
+    return out
+
+
+def path_of(node: Expr) -> tuple[str, ...] | None:
+    """``async.data.x`` / ``async["data"]["x"]`` as ``("async", "data", "x")``, else None.
+
+    Only plain field selections and string-literal indexes form a path: those are the
+    expressions the index can extract from an incoming event once and share.
+    """
+    parts: list[str] = []
+    while True:
+        if isinstance(node, Select) and not node.test_only:
+            parts.append(node.field)
+            node = node.operand
+        elif isinstance(node, Index) and isinstance(node.index, Literal) and type(node.index.value) is str:
+            parts.append(node.index.value)
+            node = node.operand
+        elif isinstance(node, Ident):
+            parts.append(node.name)
+            return tuple(reversed(parts))
+        else:
+            return None

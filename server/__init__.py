@@ -1,0 +1,1 @@
+"""cancelmatch's service: gRPC + REST APIs, durable store and CLI."""
