@@ -1,0 +1,1 @@
+"""Generated protobuf/gRPC code (private; regenerate with `python -m server.codegen`)."""
