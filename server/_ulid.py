@@ -1,0 +1,39 @@
+"""Identifiers: ULID generation and validation (run, event, decision, cancellation ids).
+
+A ULID is 26 Crockford base32 characters: 48 bits of epoch milliseconds then 80 random
+bits. The first character is at most '7' because 26 * 5 = 130 bits carry only 128.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID_RE = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}", re.IGNORECASE)
+
+
+def new_ulid(ms: int | None = None) -> str:
+    """A fresh ULID for time ``ms`` (epoch milliseconds; now when None)."""
+    if ms is None:
+        ms = time.time_ns() // 1_000_000
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def is_ulid(text: str) -> bool:
+    """Whether ``text`` is a syntactically valid ULID (case-insensitive, as the spec allows)."""
+    return bool(_ULID_RE.fullmatch(text))
+
+
+def ulid_time_ms(text: str) -> int:
+    """The millisecond timestamp encoded in a valid ULID."""
+    value = 0
+    for ch in text[:10].upper():
+        value = value * 32 + _ALPHABET.index(ch)
+    return value
