@@ -1,0 +1,437 @@
+"""Differential tests: matcher.compile against Google's C++ CEL (cel-expr-python) on random input.
+
+Hypothesis generates bounded CEL expressions (literals, lists, maps, variables bound to JSON
+data and declared dyn, selection, index, arithmetic, comparisons, ``in``, logic, ``?:``,
+``has``, ``size``, string functions, the macros and the conversions) and JSON-like data. Both
+sides must give the same value of the same CEL type, or both an error.
+
+The reference evaluates with type checking off (``disable_check``), so the comparison is
+about runtime semantics. When we reject an expression at compile time, the reference's own
+checker must reject it too: our checker may be as strict as CEL's, never stricter.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
+
+import matcher
+from matcher import _values
+
+cel = pytest.importorskip(
+    "cel_expr_python.cel", reason="cel-expr-python (Google's C++ CEL) is not installed")
+
+try:  # tests/ as a package, or as rootdir-relative modules (pytest's default)
+    from .conformance import cel_equal, show
+except ImportError:
+    from conformance import cel_equal, show
+
+VARIABLES = ("data", "x")
+KEYS = ("a", "b", "c", "k-1")
+MAX_DEPTH = 3
+MAX_NODES = 8
+"""Bounds on generated expressions: nesting depth and compound nodes per expression."""
+
+# ----------------------------------------------------------------------------- data
+
+_INTS = st.one_of(  # small ints three times in five: boundaries mostly end in overflow errors
+    st.integers(-5, 5),
+    st.integers(-5, 5),
+    st.integers(-5, 5),
+    st.sampled_from([_values.INT64_MAX, _values.INT64_MIN, 1 << 32, -(1 << 31)]),
+    st.integers(_values.INT64_MIN, _values.INT64_MAX),
+)
+_FLOATS = st.one_of(
+    st.sampled_from([0.0, -0.0, 0.5, 1.0, -2.5, 3.0, 1e100, 1e-7, 9.223372036854775807e18]),
+    st.sampled_from([0.0, 0.5, 1.0, -2.5, 3.0, 2.0]),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+_TEXT = st.text(alphabet="ab AZ09_-\"'\\\n\té€😀", max_size=4)
+json_values = st.recursive(
+    st.none() | st.booleans() | _INTS | _FLOATS | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner,
+                                                                max_size=3),
+    max_leaves=8,
+)
+# Mostly one schema (a: int, b: string, c: list of ints, k-1: anything or missing) so that
+# typed paths often hold what the expression expects; any key may hold any JSON value.
+json_objects = st.fixed_dictionaries({
+    "a": _INTS | json_values,
+    "b": _TEXT | json_values,
+    "c": st.lists(_INTS, max_size=3) | json_values,
+}, optional={"k-1": json_values})
+scalars_mostly = _INTS | _TEXT | json_values
+"""What ``x`` is bound to: usually an int or a string, sometimes any JSON value."""
+TYPED_PATHS = {
+    "int": ("data.a", "data['a']", "data.c[0]", "x"),
+    "string": ("data.b", "data['b']", "x"),
+    "list": ("data.c", "x"),
+    "map": ("data", "data['k-1']", "x"),
+}
+ALL_PATHS = tuple(sorted({p for paths in TYPED_PATHS.values() for p in paths}))
+
+# ----------------------------------------------------------------------------- literals
+
+
+def string_literal(text: str, quote: str = '"') -> str:
+    """``text`` as a CEL string literal, escaping what CEL requires (and a few control chars)."""
+    out = []
+    for ch in text:
+        if ch in ("\\", quote):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return quote + "".join(out) + quote
+
+
+def double_literal(value: float) -> str:
+    text = repr(abs(value))
+    if "e" in text and "." not in text.split("e")[0]:
+        mant, exp = text.split("e")
+        text = f"{mant}.0e{exp}"
+    return ("-" if math.copysign(1.0, value) < 0 else "") + text
+
+
+def int_literal(value: int) -> str:
+    return str(value)  # "-5" is unary minus on 5 (and the one way to spell INT64_MIN)
+
+
+# ----------------------------------------------------------------------------- expressions
+
+SCALARS = ("int", "uint", "double", "string", "bool")
+TYPES = SCALARS + ("null", "bytes", "list", "map", "dyn")
+
+
+class _Gen:
+    """Draws one expression of a wanted CEL type, mostly well typed so results are values."""
+
+    def __init__(self, draw: Any) -> None:
+        self.draw = draw
+        self.nodes = MAX_NODES
+        self.scope: list[str] = []  # comprehension variables visible here
+
+    # -- plumbing
+    def pick(self, options: Any) -> Any:
+        return self.draw(st.sampled_from(options))
+
+    def sub(self, t: str, depth: int, *, or_operand: bool = False) -> str:
+        """A child expression, parenthesized two times in three (both sides parse the same).
+
+        ``or_operand``: the child stands where CEL's grammar wants a conditionalOr (the
+        condition and the middle of ``?:``), so a nested ``?:`` gets its parentheses.
+        """
+        text = self.expr(t, depth)
+        if self.draw(st.integers(0, 2)) or (or_operand and "?" in text):
+            return f"({text})"
+        return text
+
+    def expr(self, t: str, depth: int, *, compound: bool = False) -> str:
+        if not compound and (depth <= 0 or self.nodes <= 0 or not self.draw(st.integers(0, 3))):
+            return self.leaf(t)
+        self.nodes -= 1
+        return getattr(self, f"x_{t}")(depth - 1)
+
+    # -- leaves
+    def leaf(self, t: str) -> str:
+        if t == "dyn" or (t in TYPED_PATHS and not self.draw(st.integers(0, 3))):
+            if self.scope and self.draw(st.booleans()):
+                return self.pick(self.scope)
+            if self.draw(st.integers(0, 3)):
+                return self.pick(TYPED_PATHS.get(t) or ALL_PATHS)
+            return self.path()
+        if t == "int":
+            return int_literal(self.draw(_INTS))
+        if t == "uint":
+            return f"{self.draw(st.sampled_from([0, 1, 2, 7, 1 << 63, _values.UINT64_MAX]))}u"
+        if t == "double":
+            return double_literal(self.draw(_FLOATS))
+        if t == "string":
+            return string_literal(self.draw(_TEXT), self.pick(['"', "'"]))
+        if t == "bool":
+            return self.pick(["true", "false"])
+        if t == "bytes":
+            return "b" + string_literal(self.draw(st.text(alphabet="ab\"", max_size=3)))
+        if t == "list":
+            return "[" + ", ".join(self.leaf(self.pick(SCALARS)) for _ in range(
+                self.draw(st.integers(0, 3)))) + "]"
+        if t == "map":
+            keys = self.draw(st.lists(st.sampled_from(KEYS), max_size=2, unique=True))
+            return "{" + ", ".join(f"{string_literal(k)}: {self.leaf(self.pick(SCALARS))}"
+                                   for k in keys) + "}"
+        return "null"
+
+    def path(self) -> str:
+        root = self.pick(("data", "data", "x", *self.scope))
+        steps = self.draw(st.lists(st.sampled_from(
+            [".a", ".b", ".c", "['k-1']", "[0]", "[1]", "['a']"]), max_size=2))
+        return root + "".join(steps)
+
+    def any_type(self) -> str:
+        return self.pick(TYPES)
+
+    def numeric(self) -> str:
+        return self.pick(("int", "int", "uint", "double", "dyn"))
+
+    # -- one method per result type: x_<type>(depth) draws a compound expression
+    def x_int(self, d: int) -> str:
+        kind = self.pick(("arith", "arith", "neg", "size", "conv", "cond", "index"))
+        if kind == "arith":
+            t = self.pick(("int", "int", "int", "dyn", "double"))
+            op = self.pick(("+", "-", "*", "/", "%"))
+            return f"{self.sub('int', d)} {op} {self.sub(t, d)}"
+        if kind == "neg":
+            return f"-{self.sub('int', d)}"
+        if kind == "size":
+            arg = self.sub(self.pick(("string", "list", "map", "bytes", "dyn")), d)
+            return f"size({arg})" if self.draw(st.booleans()) else f"{arg}.size()"
+        if kind == "conv":
+            return f"int({self.sub(self.pick(('double', 'uint', 'string', 'int', 'dyn')), d)})"
+        return self.common("int", kind, d)
+
+    def x_uint(self, d: int) -> str:
+        kind = self.pick(("arith", "arith", "conv", "cond"))
+        if kind == "arith":
+            op = self.pick(("+", "-", "*", "/", "%"))
+            return f"{self.sub('uint', d)} {op} {self.sub(self.pick(('uint', 'uint', 'int')), d)}"
+        if kind == "conv":
+            return f"uint({self.sub(self.pick(('int', 'double', 'string', 'dyn')), d)})"
+        return self.common("uint", kind, d)
+
+    def x_double(self, d: int) -> str:
+        kind = self.pick(("arith", "arith", "neg", "conv", "cond"))
+        if kind == "arith":
+            op = self.pick(("+", "-", "*", "/"))
+            return f"{self.sub('double', d)} {op} {self.sub(self.pick(('double', 'dyn')), d)}"
+        if kind == "neg":
+            return f"-{self.sub('double', d)}"
+        if kind == "conv":
+            return f"double({self.sub(self.pick(('int', 'uint', 'string', 'dyn')), d)})"
+        return self.common("double", kind, d)
+
+    def x_string(self, d: int) -> str:
+        kind = self.pick(("concat", "conv", "conv", "cond", "index"))
+        if kind == "concat":
+            return f"{self.sub('string', d)} + {self.sub(self.pick(('string', 'dyn')), d)}"
+        if kind == "conv":
+            return f"string({self.sub(self.pick(SCALARS + ('dyn', 'bytes')), d)})"
+        return self.common("string", kind, d)
+
+    def x_bool(self, d: int) -> str:
+        kind = self.pick(("order", "eq", "eq", "in", "logic", "logic", "not", "has", "strfn",
+                          "macro", "macro", "cond"))
+        if kind == "order":
+            a, b = (self.pick(("string", "bool")),) * 2 if self.draw(st.booleans()) else (
+                self.numeric(), self.numeric())
+            return f"{self.sub(a, d)} {self.pick(('<', '<=', '>', '>='))} {self.sub(b, d)}"
+        if kind == "eq":
+            a = self.any_type()
+            b = a if self.draw(st.booleans()) else self.any_type()
+            return f"{self.sub(a, d)} {self.pick(('==', '!='))} {self.sub(b, d)}"
+        if kind == "in":
+            container = self.pick(("list", "list", "map", "dyn"))
+            return f"{self.sub(self.pick(SCALARS + ('dyn',)), d)} in {self.sub(container, d)}"
+        if kind == "logic":
+            ts = ("bool", "bool", "bool", "dyn", "int")
+            op = self.pick(("&&", "||"))
+            return f"{self.sub(self.pick(ts), d)} {op} {self.sub(self.pick(ts), d)}"
+        if kind == "not":
+            return f"!{self.sub(self.pick(('bool', 'bool', 'dyn')), d)}"
+        if kind == "has":
+            how = self.pick(("path", "literal", "expr"))
+            operand = self.path() if how == "path" else (
+                self.leaf("map") if how == "literal" else self.sub("map", d))
+            return f"has({operand}.{self.pick(KEYS[:3])})"
+        if kind == "strfn":
+            fn = self.pick(("contains", "startsWith", "endsWith"))
+            return f"{self.sub('string', d)}.{fn}({self.expr(self.pick(('string', 'dyn')), d)})"
+        if kind == "macro":
+            return self.macro(self.pick(("all", "exists", "exists_one")), "bool", d)
+        return self.common("bool", kind, d)
+
+    def x_list(self, d: int) -> str:
+        kind = self.pick(("literal", "literal", "concat", "map", "filter", "cond"))
+        if kind == "literal":
+            t = self.any_type()
+            items = [self.expr(t if self.draw(st.integers(0, 3)) else self.any_type(), d)
+                     for _ in range(self.draw(st.integers(0, 3)))]
+            return "[" + ", ".join(items) + "]"
+        if kind == "concat":
+            return f"{self.sub('list', d)} + {self.sub(self.pick(('list', 'dyn')), d)}"
+        if kind in ("map", "filter"):
+            return self.macro(kind, self.any_type() if kind == "map" else "bool", d)
+        return self.common("list", kind, d)
+
+    def x_map(self, d: int) -> str:
+        if self.draw(st.booleans()):
+            return self.common("map", "cond", d)
+        # Keys are distinct by construction: cel-expr-python accepts {1: 'a', 1u: 'b'}, which
+        # the spec rejects ("Aggregate values": keys must be unique; conformance test
+        # fields/qualified_identifier_resolution/map_value_repeat_key_heterogeneous).
+        if self.draw(st.booleans()):
+            keys = [string_literal(k) for k in self.draw(
+                st.lists(st.sampled_from(KEYS), max_size=3, unique=True))]
+        else:
+            keys = [str(k) for k in self.draw(st.lists(st.integers(-2, 3), max_size=3,
+                                                       unique=True))]
+        return "{" + ", ".join(f"{k}: {self.expr(self.any_type(), d)}" for k in keys) + "}"
+
+    def x_null(self, d: int) -> str:
+        return self.common("null", "cond", d)
+
+    def x_bytes(self, d: int) -> str:
+        return self.common("bytes", "cond", d)
+
+    def x_dyn(self, d: int) -> str:
+        kind = self.pick(("path", "select", "index", "dyn"))
+        if kind == "path":
+            return self.path()
+        if kind == "select":
+            return f"{self.sub(self.pick(('map', 'dyn')), d)}.{self.pick(KEYS[:3])}"
+        if kind == "dyn":
+            return f"dyn({self.expr(self.any_type(), d)})"
+        return self.common("dyn", "index", d)
+
+    # -- shared shapes
+    def common(self, t: str, kind: str, d: int) -> str:
+        if kind == "index":
+            if self.draw(st.booleans()):
+                n = self.draw(st.integers(1, 3))
+                items = ", ".join(self.expr(t, d) for _ in range(n))
+                at = self.pick((str(n - 1), "0", "0u", "0.0", "-1", f"{n}")) \
+                    if self.draw(st.integers(0, 2)) else self.expr("int", d)
+                return f"[{items}][{at}]"
+            key = self.pick(KEYS) if self.draw(st.integers(0, 3)) else self.draw(_TEXT)
+            return f"{self.sub(self.pick(('map', 'dyn')), d)}[{string_literal(key)}]"
+        cond, then = self.sub("bool", d, or_operand=True), self.sub(t, d, or_operand=True)
+        return f"{cond} ? {then} : {self.sub(t, d)}"
+
+    def macro(self, name: str, body_type: str, d: int) -> str:
+        target = self.sub(self.pick(("list", "list", "map", "dyn")), d)
+        var = f"v{len(self.scope)}"
+        self.scope.append(var)
+        try:
+            body = self.expr(body_type, d)
+            if name == "map" and not self.draw(st.integers(0, 3)):
+                return f"{target}.map({var}, {self.expr('bool', d)}, {body})"
+            return f"{target}.{name}({var}, {body})"
+        finally:
+            self.scope.pop()
+
+
+@st.composite
+def expressions(draw: Any) -> str:
+    # Predicates are what cancel rules are, so bool results are drawn most.
+    t = draw(st.sampled_from(TYPES + ("bool", "bool", "bool", "int", "string")))
+    return _Gen(draw).expr(t, MAX_DEPTH, compound=True)
+
+
+# ----------------------------------------------------------------------------- the two sides
+
+_ENV = cel.NewEnv(variables={name: cel.Type.DYN for name in VARIABLES})
+_TYPE_NAMES = {
+    "INT": "int", "UINT": "uint", "DOUBLE": "double", "BOOL": "bool", "STRING": "string",
+    "BYTES": "bytes", "NULL": "null_type", "TYPE": "type", "DURATION": "google.protobuf.Duration",
+    "TIMESTAMP": "google.protobuf.Timestamp",
+}
+ERROR = object()
+"""Marks "this side gave a CEL error" (at compile or evaluation time)."""
+
+
+def _from_reference(value: Any) -> Any:
+    """A cel-expr-python Value converted into our value model (exact CEL types kept)."""
+    kind = value.type().name()
+    raw = value.value()
+    if kind == "ERROR":
+        return ERROR
+    if kind.startswith("LIST"):
+        return [_from_reference(item) for item in raw]
+    if kind.startswith("MAP"):
+        return {k: _from_reference(item) for k, item in raw.items()}
+    if kind == "TYPE":
+        name = raw.name()
+        return _values.TYPES[_TYPE_NAMES.get(name) or name.split("<")[0].lower()]
+    return {"INT": int, "UINT": _values.UInt, "DOUBLE": float, "BYTES": bytes}.get(
+        kind, lambda v: v)(raw)
+
+
+def reference(expr: str, activation: dict[str, Any]) -> Any:
+    try:
+        program = _ENV.compile(expr, disable_check=True)
+    except RuntimeError:
+        return ERROR
+    return _from_reference(program.eval(data=activation))
+
+
+def reference_checker_rejects(expr: str) -> bool:
+    try:
+        _ENV.compile(expr)
+    except RuntimeError:
+        return True
+    return False
+
+
+def ours(expr: str, activation: dict[str, Any]) -> tuple[Any, str]:
+    """(value or ERROR, how it ended); only matcher's own errors count as CEL errors."""
+    try:
+        program = matcher.compile(expr, variables=VARIABLES)
+    except matcher.CompileError as e:
+        return ERROR, f"compile error: {e.message}"
+    try:
+        return program.evaluate(activation), "value"
+    except matcher.EvalError as e:
+        return ERROR, f"eval error: {e}"
+
+
+def check_agreement(expr: str, data: dict[str, Any], x: Any) -> str:
+    """Fail unless both sides agree; returns what they agreed on ("value", "error", ...)."""
+    activation = {"data": data, "x": x}
+    theirs = reference(expr, activation)
+    mine, how = ours(expr, activation)
+    if mine is ERROR and theirs is ERROR:
+        return "both error"
+    if mine is ERROR:
+        if how.startswith("compile") and reference_checker_rejects(expr):
+            return "both reject at check time"  # CEL's own type checker rejects it too
+        pytest.fail(f"{expr!r}: reference gives {show(theirs)}, we give {how}")
+    if theirs is ERROR:
+        pytest.fail(f"{expr!r}: reference gives an error, we give {show(mine)}")
+    assert cel_equal(theirs, mine), f"{expr!r}: reference {show(theirs)}, ours {show(mine)}"
+    return "same value"
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(expr=expressions(), data=json_objects, x=scalars_mostly)
+@example(expr="data.a + 1 == 2", data={"a": 1}, x=None)
+def test_same_result_as_cel_cpp(expr: str, data: dict[str, Any], x: Any) -> None:
+    event(check_agreement(expr, data, x))  # --hypothesis-show-statistics shows the mix
+
+
+@pytest.mark.parametrize("expr", [
+    "data.a == 1 || data.zz > 0",  # error absorbed by ||
+    "data.zz > 0 && false",  # error absorbed by &&
+    "1 == 1.0 && 1u == 1 && !(true == 1)",  # heterogeneous equality, bool is not a number
+    "[1, 2u, 3.0].exists(v, v == 2)",
+    "-7 / 2 == -3 && -7 % 2 == -1",  # truncating / and %
+    "9223372036854775807 + 1",  # int64 overflow is an error
+    "size('h€llo') == 5",
+    "'a' in {'a': 1} && !('b' in {'a': 1})",
+    "has(data.a) && !has(data.b)",
+    "[1, 2, 3].map(v, v * 2).filter(v, v > 2)",
+    "data.a.b",  # selecting a field of an int
+    "string(1.5) + string(2u) + string(-3)",
+])
+def test_pinned_edge_cases(expr: str) -> None:
+    check_agreement(expr, {"a": 1, "c": [1, 2]}, None)
