@@ -1,0 +1,283 @@
+"""Generate: lower a checked AST to Python source, one function per expression.
+
+Like Jinja's CodeGenerator: one small ``visit_<Node>`` method per node type, emitting
+statements into the current function and returning a Python expression for the node's
+value. Literal values are never written into the source: each becomes a parameter of the
+``_make`` factory, so every expression of the same *shape* (same source but for literal
+values) shares one code object and a million interpolated listeners cost one compile().
+
+CEL errors are Python exceptions here (EvalError, or KeyError/TypeError from a plain
+subscript, which is exact for maps: see ``visit_Select``). Logical operators catch them
+and treat them as values (CEL spec "Logical Operators": ``&&``/``||`` are commutative
+and absorb errors); everything else lets them propagate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _ast as A
+from ._values import TYPES, UInt
+
+# Exceptions that count as CEL errors inside generated code. KeyError and TypeError come
+# from plain subscripts (a missing key, a non-map operand); the rest from helpers.
+CEL_ERRORS = (Exception,)
+
+_NUMERIC_LITERAL = (int, float, UInt)
+_CMP_NAME = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_ARITH_NAME = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
+
+
+class _Function:
+    """One generated Python function: its header, lines and nesting bookkeeping."""
+
+    def __init__(self, header: str) -> None:
+        self.lines = [header]
+        self.indent = 1
+        self.blocks = 0  # enclosing try/for blocks (Python allows at most 20)
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+
+class CodeGenerator:
+    """AST → Python source for ``_make(c0, c1, ...)`` returning ``_eval(act)``."""
+
+    MAX_BLOCKS = 8
+    """try/for nesting inside one function before a sub-expression is hoisted into a
+    function of its own: keeps far below CPython's limit of 20 static blocks and 100
+    indentation levels, whatever the expression's nesting."""
+
+    def __init__(self, variables: frozenset[str]) -> None:
+        self.variables = variables
+        self.consts: list[Any] = []
+        self.const_pos: list[int] = []  # source offset of the literal behind each const
+        self.prepared: list[str] = []  # lines run once in _make (frozensets of constants)
+        self.functions: list[_Function] = []
+        self.fn = _Function("def _eval(act):")
+        self.scope: dict[str, str] = {}  # CEL comprehension variable → Python local
+        self.counter = 0
+        self.uses_budget = False
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def generate(self, node: A.Expr) -> str:
+        """Return the module source; ``self.consts`` holds the literal values in order."""
+        main = self.fn
+        result = self.visit(node)
+        main.emit(f"return {result}")
+        if self.uses_budget:
+            main.lines.insert(1, "    budget = [MAX_ITERATIONS]")
+        params = ", ".join(f"c{i}" for i in range(len(self.consts)))
+        out = [f"def _make({params}):"]
+        out += ["    " + line for line in self.prepared]
+        for fn in self.functions + [main]:
+            out += ["    " + line for line in fn.lines]
+        out.append("    return _eval")
+        return "\n".join(out) + "\n"
+
+    def tmp(self) -> str:
+        self.counter += 1
+        return f"t{self.counter}"
+
+    def const(self, value: Any, pos: int = -1) -> str:
+        self.consts.append(value)
+        self.const_pos.append(pos)
+        return f"c{len(self.consts) - 1}"
+
+    def bind(self, expr: str) -> str:
+        """Evaluate ``expr`` once into a local (unless it already is a name)."""
+        if expr.isidentifier():
+            return expr
+        name = self.tmp()
+        self.fn.emit(f"{name} = {expr}")
+        return name
+
+    def visit(self, node: A.Expr) -> str:
+        if self.fn.blocks >= self.MAX_BLOCKS and isinstance(node, (A.And, A.Or, A.Comprehension)):
+            return self.hoist(node)
+        method = getattr(self, "visit_" + type(node).__name__)
+        return method(node)  # type: ignore[no-any-return]
+
+    def hoist(self, node: A.Expr) -> str:
+        """Generate ``node`` as a separate function and call it here."""
+        self.counter += 1
+        args = ["act", "budget"] + sorted(self.scope.values())
+        name = f"s{self.counter}"
+        outer, self.fn = self.fn, _Function(f"def {name}({', '.join(args)}):")
+        self.uses_budget = True
+        result = self.visit(node)
+        self.fn.emit(f"return {result}")
+        self.functions.append(self.fn)
+        self.fn = outer
+        return self.bind(f"{name}({', '.join(args)})")
+
+    # -- leaves -------------------------------------------------------------------------
+
+    def visit_Literal(self, node: A.Literal) -> str:
+        v = node.value
+        if v is None or v is True or v is False:
+            return repr(v)
+        return self.const(v, node.pos)
+
+    def visit_Ident(self, node: A.Ident) -> str:
+        if node.name in self.scope:
+            return self.scope[node.name]
+        if node.name in self.variables:
+            return f"act[{node.name!r}]"
+        if node.name in TYPES:
+            return f"TYPES[{node.name!r}]"
+        raise AssertionError(f"unchecked identifier {node.name!r}")
+
+    def visit_Select(self, node: A.Select) -> str:
+        type_name = _qualified_type(node)
+        if type_name is not None and not (A.free_variables(node) & self.variables):
+            return f"TYPES[{type_name!r}]"
+        operand = self.visit(node.operand)
+        if node.test_only:
+            return f"has_field({operand}, {node.field!r})"
+        # A plain subscript is exact CEL field selection: it succeeds only on a dict
+        # holding that string key; every other operand raises KeyError/TypeError.
+        return f"{operand}[{node.field!r}]"
+
+    def visit_Index(self, node: A.Index) -> str:
+        operand = self.visit(node.operand)
+        if isinstance(node.index, A.Literal) and type(node.index.value) is str:
+            return f"{operand}[{self.visit(node.index)}]"
+        operand = self.bind(operand)
+        return f"index({operand}, {self.visit(node.index)})"
+
+    # -- operators ----------------------------------------------------------------------
+
+    def visit_Unary(self, node: A.Unary) -> str:
+        operand = self.visit(node.operand)
+        return f"logical_not({operand})" if node.op == "!" else f"neg({operand})"
+
+    def visit_Binary(self, node: A.Binary) -> str:
+        op = node.op
+        if op in ("==", "!="):
+            expr = self.equality(node.left, node.right)
+            return expr if op == "==" else f"(not {expr})"
+        left = self.bind(self.visit(node.left))
+        right = self.visit(node.right)
+        if op in _CMP_NAME:
+            return self.ordering(op, left, right, node.right)
+        if op == "in":
+            return f"in_({left}, {right})"
+        return f"{_ARITH_NAME[op]}({left}, {right})"
+
+    def equality(self, left_node: A.Expr, right_node: A.Expr) -> str:
+        """CEL ``==`` with exact fast paths when one side is a literal."""
+        if isinstance(left_node, A.Literal) and not isinstance(right_node, A.Literal):
+            left_node, right_node = right_node, left_node  # == is symmetric in CEL
+        left = self.bind(self.visit(left_node))
+        if isinstance(right_node, A.Literal):
+            v = right_node.value
+            if v is None or v is True or v is False:
+                return f"({left} is {v!r})"
+            right = self.visit(right_node)
+            if type(v) in (str, bytes):
+                # No other CEL value equals a str (or bytes) in Python either: exact.
+                return f"({left} == {right})"
+            if type(v) in _NUMERIC_LITERAL and v == v:
+                # Python's int/float/UInt comparison is exact; only bool must be excluded.
+                return f"({left} == {right} and {left}.__class__ is not bool)"
+        right = self.visit(right_node)
+        return f"eq({left}, {right})"
+
+    def ordering(self, op: str, left: str, right: str, right_node: A.Expr) -> str:
+        if isinstance(right_node, A.Literal):
+            v = right_node.value
+            if type(v) in _NUMERIC_LITERAL:
+                return f"({left} {op} {right} if {left}.__class__ in NUMERIC else {_CMP_NAME[op]}({left}, {right}))"
+            if type(v) is str:
+                return f"({left} {op} {right} if {left}.__class__ is str else {_CMP_NAME[op]}({left}, {right}))"
+        return f"{_CMP_NAME[op]}({left}, {right})"
+
+    def logical(self, node: A.And | A.Or) -> str:
+        """n-ary ``&&``/``||``: the first decisive operand wins, else the first error.
+
+        ``r`` is True/False (for && / ||: the neutral value until decided) or an
+        exception instance; operands after a decisive one are not evaluated.
+        """
+        decisive = "False" if isinstance(node, A.And) else "True"
+        neutral = "True" if decisive == "False" else "False"
+        r = self.tmp()
+        fn = self.fn
+        fn.emit(f"{r} = {neutral}")
+        for i, term in enumerate(node.terms):
+            if i:
+                fn.emit(f"if {r} is not {decisive}:")
+                fn.indent += 1
+            fn.emit("try:")
+            fn.indent += 1
+            fn.blocks += 1
+            v = self.bind(self.visit(term))
+            fn.emit(f"if {v} is {decisive}: {r} = {decisive}")
+            fn.emit(f"elif {v} is not {neutral} and {r} is {neutral}: {r} = not_bool({v})")
+            fn.indent -= 1
+            fn.blocks -= 1
+            fn.emit("except CEL_ERRORS as e:")
+            fn.emit(f"    if {r} is {neutral}: {r} = e")
+            if i:
+                fn.indent -= 1
+        fn.emit(f"if {r} is not True and {r} is not False: raise {r}")
+        return r
+
+    visit_And = logical
+    visit_Or = logical
+
+    def visit_Conditional(self, node: A.Conditional) -> str:
+        cond = self.bind(self.visit(node.cond))
+        r = self.tmp()
+        fn = self.fn
+        fn.emit(f"if {cond} is True:")
+        fn.indent += 1
+        fn.emit(f"{r} = {self.visit(node.then)}")
+        fn.indent -= 1
+        fn.emit(f"elif {cond} is False:")
+        fn.indent += 1
+        fn.emit(f"{r} = {self.visit(node.otherwise)}")
+        fn.indent -= 1
+        fn.emit(f"else: raise not_bool({cond})")
+        return r
+
+    # -- aggregates and calls -----------------------------------------------------------
+
+    def visit_ListExpr(self, node: A.ListExpr) -> str:
+        items = [self.bind(self.visit(item)) for item in node.items]
+        return "[" + ", ".join(items) + "]"
+
+    def visit_MapExpr(self, node: A.MapExpr) -> str:
+        pairs = []
+        for k, v in node.entries:
+            key = self.bind(self.visit(k))
+            pairs.append(f"({key}, {self.bind(self.visit(v))})")
+        return "make_map([" + ", ".join(pairs) + "])"
+
+    def visit_Call(self, node: A.Call) -> str:
+        args = []
+        if node.target is not None:
+            args.append(self.bind(self.visit(node.target)))
+        args += [self.bind(self.visit(a)) for a in node.args]
+        name = node.function
+        if name == "dyn" and node.target is None:
+            return args[0]
+        if node.target is not None and name in ("startsWith", "endsWith", "contains") and \
+                isinstance(node.args[0], A.Literal) and type(node.args[0].value) is str:
+            method = {"startsWith": "startswith", "endsWith": "endswith"}.get(name)
+            test = f"{args[0]}.{method}({args[1]})" if method else f"({args[1]} in {args[0]})"
+            return f"({test} if {args[0]}.__class__ is str else F[{name!r}]({args[0]}, {args[1]}))"
+        return f"F[{name!r}]({', '.join(args)})"
+
+    def visit_Comprehension(self, node: A.Comprehension) -> str:
+        from ._comprehension import lower_comprehension
+
+        return lower_comprehension(self, node)
+
+
+def _qualified_type(node: A.Select) -> str | None:
+    path = A.path_of(node)
+    if path is not None and ".".join(path) in TYPES:
+        return ".".join(path)
+    return None

@@ -1,0 +1,125 @@
+"""Generate (macros): lowering of all / exists / exists_one / map / filter to loops.
+
+Split from ``_codegen`` because each macro has its own error rule (CEL spec, "Macros"):
+``all`` is false if any element is false, else an error if any element errored, else
+true; ``exists`` mirrors it with true; ``exists_one``, ``map`` and ``filter`` propagate
+the first error. Every iteration is charged to the evaluation's budget.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import _ast as A
+
+if TYPE_CHECKING:
+    from ._codegen import CodeGenerator
+
+
+def lower_comprehension(gen: CodeGenerator, node: A.Comprehension) -> str:
+    fn = gen.fn
+    gen.uses_budget = True
+    rng = gen.bind(gen.visit(node.range))
+    items = gen.tmp()
+    fn.emit(f"{items} = iteration_range({rng})")
+    var = gen.tmp()
+    saved = gen.scope.get(node.var)
+    gen.scope[node.var] = var
+    try:
+        return _LOWER[node.kind](gen, node, items, var)
+    finally:
+        if saved is None:
+            gen.scope.pop(node.var, None)
+        else:
+            gen.scope[node.var] = saved
+
+
+def _loop_head(gen: CodeGenerator, items: str, var: str) -> None:
+    fn = gen.fn
+    fn.emit(f"for {var} in {items}:")
+    fn.indent += 1
+    fn.blocks += 1
+    fn.emit("budget[0] -= 1")
+    fn.emit("if budget[0] < 0: raise budget_exceeded()")
+
+
+def _loop_end(gen: CodeGenerator) -> None:
+    gen.fn.indent -= 1
+    gen.fn.blocks -= 1
+
+
+def _quantifier(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+    """all / exists: decisive value wins, else the first error, else the default."""
+    decisive = "False" if node.kind == "all" else "True"
+    default = "True" if decisive == "False" else "False"
+    fn = gen.fn
+    r, err = gen.tmp(), gen.tmp()
+    fn.emit(f"{r} = {default}")
+    fn.emit(f"{err} = None")
+    _loop_head(gen, items, var)
+    fn.emit("try:")
+    fn.indent += 1
+    fn.blocks += 1
+    v = gen.bind(gen.visit(node.predicate))
+    fn.emit(f"if {v} is {decisive}:")
+    fn.emit(f"    {r} = {decisive}")
+    fn.emit("    break")
+    fn.emit(f"if {v} is not {default} and {err} is None: {err} = not_bool({v})")
+    fn.indent -= 1
+    fn.blocks -= 1
+    fn.emit("except CEL_ERRORS as e:")
+    fn.emit(f"    if {err} is None: {err} = e")
+    _loop_end(gen)
+    fn.emit(f"if {r} is {default} and {err} is not None: raise {err}")
+    return r
+
+
+def _exists_one(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+    fn = gen.fn
+    n = gen.tmp()
+    fn.emit(f"{n} = 0")
+    _loop_head(gen, items, var)
+    v = gen.bind(gen.visit(node.predicate))
+    fn.emit(f"if {v} is True: {n} += 1")
+    fn.emit(f"elif {v} is not False: raise not_bool({v})")
+    _loop_end(gen)
+    return f"({n} == 1)"
+
+
+def _map(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+    fn = gen.fn
+    out = gen.tmp()
+    fn.emit(f"{out} = []")
+    _loop_head(gen, items, var)
+    if node.transform is not None:
+        keep = gen.bind(gen.visit(node.predicate))
+        fn.emit(f"if {keep} is not True and {keep} is not False: raise not_bool({keep})")
+        fn.emit(f"if {keep}:")
+        fn.indent += 1
+        fn.emit(f"{out}.append({gen.visit(node.transform)})")
+        fn.indent -= 1
+    else:
+        fn.emit(f"{out}.append({gen.visit(node.predicate)})")
+    _loop_end(gen)
+    return out
+
+
+def _filter(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+    fn = gen.fn
+    out = gen.tmp()
+    fn.emit(f"{out} = []")
+    _loop_head(gen, items, var)
+    keep = gen.bind(gen.visit(node.predicate))
+    fn.emit(f"if {keep} is True: {out}.append({var})")
+    fn.emit(f"elif {keep} is not False: raise not_bool({keep})")
+    _loop_end(gen)
+    return out
+
+
+_LOWER = {
+    "all": _quantifier,
+    "exists": _quantifier,
+    "exists_one": _exists_one,
+    "map": _map,
+    "filter": _filter,
+}

@@ -1,0 +1,232 @@
+"""Compile: text → parse → check → generate → compile(), with a shape cache.
+
+``compile()`` is the public entry point. Two caches make repeated compiles cheap:
+
+* the *code cache* maps generated source to its compiled ``_make`` factory; sources are
+  literal-free, so all expressions of one shape share one code object;
+* the *shape cache* maps the token sequence of an expression with literal tokens
+  abstracted to their kind (``STRING``, ``INT``...) to a recipe saying which token feeds
+  which parameter; a literal variant of a known shape is then compiled by lexing alone,
+  without running the LALR parser (see ``_shapes``).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from typing import Any
+
+from . import _ast as A
+from . import _runtime as R
+from ._checker import check
+from ._codegen import CEL_ERRORS, CodeGenerator
+from ._errors import EvalError
+from ._functions import FUNCTIONS
+from ._limits import DEFAULT_LIMITS, Limits
+from ._parser import parse
+from ._values import TYPES, UInt
+
+
+class _BudgetExceeded(EvalError):
+    pass
+
+
+def _not_bool(value: Any) -> EvalError:
+    if isinstance(value, BaseException):
+        return value if isinstance(value, EvalError) else as_eval_error(value)
+    from ._values import cel_type_name
+
+    try:
+        shown = cel_type_name(value)
+    except TypeError:
+        shown = type(value).__name__
+    return EvalError(f"no such overload: expected bool, got {shown}")
+
+
+def _iteration_range(value: Any) -> Any:
+    t = type(value)
+    if t is list or t is dict:
+        return value
+    if t is tuple:
+        return list(value)
+    raise EvalError(f"no such overload: cannot iterate over {TYPES_NAME(value)}")
+
+
+def TYPES_NAME(value: Any) -> str:
+    from ._values import cel_type_name
+
+    try:
+        return cel_type_name(value)
+    except TypeError:
+        return type(value).__name__
+
+
+def as_eval_error(exc: BaseException) -> EvalError:
+    """Turn a Python exception raised inside generated code into a CEL EvalError."""
+    if isinstance(exc, EvalError):
+        return exc
+    if isinstance(exc, KeyError):
+        key = exc.args[0] if exc.args else "?"
+        return EvalError(f"no such key: {key!r}")
+    if isinstance(exc, TypeError):
+        return EvalError(f"no such overload: {exc}")
+    if isinstance(exc, RecursionError):
+        return EvalError("expression too deeply nested to evaluate")
+    return EvalError(f"{type(exc).__name__}: {exc}")
+
+
+def _namespace(limits: Limits) -> dict[str, Any]:
+    ns: dict[str, Any] = {
+        name: getattr(R, name)
+        for name in ("eq", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod",
+                     "neg", "logical_not", "in_", "index", "has_field", "make_map")
+    }
+    ns.update(
+        F={name: spec.impl for name, spec in FUNCTIONS.items()},
+        TYPES=TYPES,
+        NUMERIC=(int, float, UInt),
+        CEL_ERRORS=CEL_ERRORS,
+        MAX_ITERATIONS=limits.max_iterations,
+        not_bool=_not_bool,
+        iteration_range=_iteration_range,
+        budget_exceeded=lambda: _BudgetExceeded(
+            f"evaluation exceeded its budget of {limits.max_iterations} comprehension iterations"),
+    )
+    return ns
+
+
+class _CodeCache:
+    """Generated source → ``_make`` factory, per Limits (the namespace depends on them)."""
+
+    MAX_ENTRIES = 4096
+    """Distinct shapes kept. A deployment has few rule texts; the bound only stops a
+    client that sends endless distinct expressions from growing memory without end."""
+
+    def __init__(self) -> None:
+        self._factories: dict[tuple[str, Limits], Any] = {}
+        self._namespaces: dict[Limits, dict[str, Any]] = {}
+
+    def factory(self, source: str, limits: Limits) -> Any:
+        key = (source, limits)
+        make = self._factories.get(key)
+        if make is None:
+            ns = self._namespaces.get(limits)
+            if ns is None:
+                ns = self._namespaces[limits] = _namespace(limits)
+            scope = dict(ns)
+            exec(builtins.compile(source, "<cel>", "exec"), scope)
+            make = scope["_make"]
+            if len(self._factories) >= self.MAX_ENTRIES:
+                self._factories.pop(next(iter(self._factories)))
+            self._factories[key] = make
+        return make
+
+
+CODE_CACHE = _CodeCache()
+
+
+class Program:
+    """A compiled CEL expression.
+
+    ``evaluate(activation)`` returns the CEL value (plain Python where CEL allows) or
+    raises EvalError; ``try_evaluate`` returns the EvalError instead of raising.
+    Activation values must already be CEL values (``matcher.loads_json`` or plain JSON
+    types; ``matcher.from_python`` checks and converts anything else).
+    """
+
+    __slots__ = ("expression", "_ast", "source", "variables", "_fn", "_paths")
+
+    def __init__(self, expression: str, ast: A.Expr | None, source: str,
+                 variables: frozenset[str], fn: Any) -> None:
+        self.expression = expression
+        self._ast = ast
+        self.source = source
+        self.variables = variables
+        self._fn = fn
+        self._paths: tuple[tuple[str, ...], ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"Program({self.expression!r})"
+
+    @property
+    def ast(self) -> A.Expr:
+        """The parsed tree (parsed lazily for programs built from the shape cache)."""
+        if self._ast is None:
+            self._ast = parse(self.expression)
+        return self._ast
+
+    @property
+    def paths(self) -> tuple[tuple[str, ...], ...]:
+        """The variable paths the expression reads, e.g. ``(("async", "data", "x"),)``."""
+        if self._paths is None:
+            self._paths = tuple(sorted(read_paths(self.ast, self.variables)))
+        return self._paths
+
+    def evaluate(self, activation: dict[str, Any]) -> Any:
+        """Complexity: proportional to the expression (and its comprehensions' ranges)."""
+        try:
+            return self._fn(activation)
+        except EvalError:
+            raise
+        except CEL_ERRORS as e:
+            raise as_eval_error(e) from None
+
+    def try_evaluate(self, activation: dict[str, Any]) -> Any:
+        try:
+            return self._fn(activation)
+        except CEL_ERRORS as e:
+            return as_eval_error(e)
+
+
+def read_paths(tree: A.Expr, variables: Iterable[str]) -> set[tuple[str, ...]]:
+    """Longest field paths rooted at a declared variable (``has()`` tests included)."""
+    roots = frozenset(variables)
+    out: set[tuple[str, ...]] = set()
+    stack: list[tuple[A.Expr, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, (A.Select, A.Index, A.Ident)):
+            target = node
+            if isinstance(node, A.Select) and node.test_only:
+                target = A.Select(node.operand, node.field)
+            path = A.path_of(target)
+            if path is not None and path[0] in roots and path[0] not in bound:
+                out.add(path)
+                continue
+        if isinstance(node, A.Comprehension):
+            stack.append((node.range, bound))
+            stack.append((node.predicate, bound | {node.var}))
+            if node.transform is not None:
+                stack.append((node.transform, bound | {node.var}))
+            continue
+        stack.extend((c, bound) for c in A.children(node))
+    return out
+
+
+def build(text: str, tree: A.Expr, variables: frozenset[str], limits: Limits) -> tuple[Program, CodeGenerator]:
+    """Check and generate ``tree``; return the Program and the generator (its consts)."""
+    check(tree, text, variables)
+    gen = CodeGenerator(variables)
+    source = gen.generate(tree)
+    make = CODE_CACHE.factory(source, limits)
+    return Program(text, tree, source, variables, make(*gen.consts)), gen
+
+
+def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
+            limits: Limits = DEFAULT_LIMITS) -> Program:
+    """Compile a CEL expression. Raises CompileError with line, column and a caret.
+
+    Complexity: O(n) in the text; a literal variant of a cached shape skips parsing.
+    """
+    if isinstance(variables, str):
+        raise TypeError("variables must be a collection of names, not a single str")
+    declared = frozenset(variables)
+    from ._shapes import SHAPES
+
+    program = SHAPES.lookup(text, declared, limits)
+    if program is not None:
+        return program
+    tree = parse(text, limits)
+    program, gen = build(text, tree, declared, limits)
+    SHAPES.remember(text, declared, limits, program, gen.consts, gen.const_pos)
+    return program

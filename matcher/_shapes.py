@@ -1,0 +1,137 @@
+"""Compile (fast path): reuse a known expression shape by lexing alone.
+
+Two expressions have the same *shape* when their token sequences are equal after every
+literal token is replaced by its kind. Such expressions generate the same source, so a
+literal variant needs no LALR parse, no check and no codegen: lex it, decode its literal
+tokens in the order the code generator consumed them (the *recipe*), bind the cached
+factory. The recipe is only stored after it has reproduced the slow path's parameters
+exactly; anything this lexer tokenizes differently from the grammar simply never hits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ._ast import Literal
+from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
+from ._limits import Limits
+from ._values import INT64_MAX, INT64_MIN, UINT64_MAX
+
+_TOKEN = re.compile(
+    r"""(?P<ws>[ \t\n\r\f]+|//[^\n]*)
+    |(?P<B>(?:[bB][rR]|[rR][bB])(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
+        |[bB](?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
+    |(?P<S>[rR](?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
+        |(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
+    |(?P<D>(?:[0-9]+\.[0-9]+|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)
+    |(?P<U>(?:0x[0-9a-fA-F]+|[0-9]+)[uU])
+    |(?P<I>0x[0-9a-fA-F]+|[0-9]+)
+    |(?P<id>[_a-zA-Z][_a-zA-Z0-9]*|`[_a-zA-Z0-9.\-/ ]+`)
+    |(?P<op>\|\||&&|<=|>=|!=|==|[<>+\-*/%!.()\[\]{},:?])""",
+    re.VERBOSE,
+)
+_DECODE = {"S": decode_text, "B": decode_text, "D": decode_double, "U": decode_uint,
+           "I": decode_int}
+
+
+def tokenize(text: str) -> list[tuple[str, str, int]] | None:
+    """(kind, text, offset) per token, or None if this lexer cannot cover the text."""
+    out = []
+    pos, end = 0, len(text)
+    match = _TOKEN.match
+    while pos < end:
+        m = match(text, pos)
+        if m is None:
+            return None
+        kind = m.lastgroup
+        if kind != "ws":
+            out.append((kind, m.group(), pos))
+        pos = m.end()
+    return out
+
+
+def _key(tokens: list[tuple[str, str, int]]) -> tuple[str, ...]:
+    return tuple(k if k in _DECODE else t for k, t, _ in tokens)
+
+
+def _value(tokens: list[tuple[str, str, int]], index: int, negations: int) -> Any:
+    kind, tok, _ = tokens[index]
+    value = _DECODE[kind](tok)
+    return -value if negations % 2 else value
+
+
+def _recipe(tokens: list[tuple[str, str, int]], consts: list[Any],
+            positions: list[int]) -> tuple[tuple[int, int], ...] | None:
+    """Which token (and how many folded minus signs) feeds each parameter, verified."""
+    at = {off: i for i, (_, _, off) in enumerate(tokens)}
+    recipe = []
+    for value, pos in zip(consts, positions, strict=True):
+        i = at.get(pos)
+        if i is None:
+            return None
+        negations = 0
+        while tokens[i][1] == "-" and i + 1 < len(tokens):
+            negations += 1
+            i += 1
+        if tokens[i][0] not in _DECODE:
+            return None
+        try:
+            if Literal(_value(tokens, i, negations)) != Literal(value):
+                return None
+        except (LiteralError, ValueError):
+            return None
+        recipe.append((i, negations))
+    return tuple(recipe)
+
+
+class ShapeCache:
+    """Token shape → (factory, recipe, source, template program)."""
+
+    MAX_ENTRIES = 4096
+    """Shapes kept; see _CodeCache.MAX_ENTRIES for why there is a bound at all."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[Any, tuple[tuple[int, int], ...], str]] = {}
+
+    def remember(self, text: str, variables: frozenset[str], limits: Limits, program: Any,
+                 consts: list[Any], positions: list[int]) -> None:
+        tokens = tokenize(text)
+        if tokens is None:
+            return
+        recipe = _recipe(tokens, consts, positions)
+        if recipe is None:
+            return
+        from ._program import CODE_CACHE
+
+        make = CODE_CACHE.factory(program.source, limits)
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[(variables, limits, _key(tokens))] = (make, recipe, program.source)
+
+    def lookup(self, text: str, variables: frozenset[str], limits: Limits) -> Any:
+        """A Program for ``text`` if its shape is known and its literals are valid."""
+        if len(text) > limits.max_length:
+            return None
+        tokens = tokenize(text)
+        if tokens is None:
+            return None
+        entry = self._entries.get((variables, limits, _key(tokens)))
+        if entry is None:
+            return None
+        make, recipe, source = entry
+        try:
+            consts = [_value(tokens, i, neg) for i, neg in recipe]
+        except (LiteralError, ValueError):
+            return None  # the slow path reports the error with its position
+        for v in consts:
+            if type(v) is int and not INT64_MIN <= v <= INT64_MAX:
+                return None
+            if type(v) is not int and type(v) is not bool and isinstance(v, int) and v > UINT64_MAX:
+                return None
+        from ._program import Program
+
+        return Program(text, None, source, variables, make(*consts))
+
+
+SHAPES = ShapeCache()
