@@ -1,0 +1,122 @@
+"""gRPC interceptors, one concern each: authentication, error mapping, call logging.
+
+Each wraps the method handler grpc found, keeping its kind (unary-unary or
+unary-stream) and (de)serialisers, so the servicers stay plain methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from .auth import authorized
+from .errors import ServiceError, status_for
+
+log = logging.getLogger("cancelmatch.grpc")
+
+# Health checks and reflection stay open so probes and grpcurl work without the key.
+OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+Behaviour = Callable[[Any, grpc.ServicerContext], Any]
+
+
+def _rewrap(handler: grpc.RpcMethodHandler, wrap: Callable[[Behaviour, bool], Behaviour]
+            ) -> grpc.RpcMethodHandler:
+    kw = {"request_deserializer": handler.request_deserializer,
+          "response_serializer": handler.response_serializer}
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary, False), **kw)
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(wrap(handler.unary_stream, True), **kw)
+    return handler  # no client-streaming methods in cancelmatch.v1
+
+
+class AuthInterceptor(grpc.ServerInterceptor):
+    """``authorization: Bearer <signing key>`` on every call except health/reflection."""
+
+    def __init__(self, signing_key: str) -> None:
+        self._key = signing_key
+
+    def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = continuation(details)
+        if handler is None or details.method.startswith(OPEN_PREFIXES):
+            return handler
+        header = dict(details.invocation_metadata).get("authorization")
+        if authorized(header, self._key):
+            return handler
+        message = ("missing authorization: send 'authorization: Bearer <signing key>'"
+                   if not header else "invalid signing key")
+        return _rewrap(handler, lambda fn, streaming: _deny(message, streaming))
+
+
+def _deny(message: str, streaming: bool) -> Behaviour:
+    def deny(request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+
+    def deny_stream(request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+        yield  # pragma: no cover - makes this a generator, as the stream handler must be
+
+    return deny_stream if streaming else deny
+
+
+class ErrorInterceptor(grpc.ServerInterceptor):
+    """ServiceError -> its status from errors.STATUS; anything else -> INTERNAL, logged."""
+
+    def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = continuation(details)
+        return None if handler is None else _rewrap(handler, _map_errors)
+
+
+def _abort(context: grpc.ServicerContext, exc: Exception, method: str) -> None:
+    if isinstance(exc, ServiceError):
+        context.abort(status_for(exc)[0], exc.message)
+    log.exception("internal error in %s", method)
+    context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
+
+
+def _map_errors(fn: Behaviour, streaming: bool) -> Behaviour:
+    name = getattr(fn, "__qualname__", "call")
+
+    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return fn(request, context)
+        except Exception as exc:  # noqa: BLE001 - mapped, never swallowed
+            _abort(context, exc, name)
+
+    def stream(request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            yield from fn(request, context)
+        except Exception as exc:  # noqa: BLE001
+            _abort(context, exc, name)
+
+    return stream if streaming else unary
+
+
+class LoggingInterceptor(grpc.ServerInterceptor):
+    """One structured debug line per call: method, duration."""
+
+    def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = continuation(details)
+        if handler is None or not log.isEnabledFor(logging.DEBUG):
+            return handler
+        method = details.method
+
+        def wrap(fn: Behaviour, streaming: bool) -> Behaviour:
+            if streaming:
+                return fn
+
+            def timed(request: Any, context: grpc.ServicerContext) -> Any:
+                started = time.perf_counter()
+                try:
+                    return fn(request, context)
+                finally:
+                    log.debug("call", extra={"method": method,
+                                             "ms": round((time.perf_counter() - started) * 1e3, 3)})
+            return timed
+
+        return _rewrap(handler, wrap)

@@ -1,0 +1,217 @@
+"""gRPC transport: thin servicers (decode, call the engine, encode) and build_server().
+
+``build_server(config)`` opens the store, rebuilds the index, starts gRPC (with health
+and reflection) and the HTTP endpoint, and returns a :class:`Service` whose ports are
+the real bound ports (config port 0 picks a free one). ``Service.stop()`` is the
+graceful shutdown: health NOT_SERVING, stop accepting, give in-flight calls the grace
+period, then close the store.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import threading
+from concurrent import futures
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from . import _codec as codec
+from . import expressions
+from ._interceptors import AuthInterceptor, ErrorInterceptor, LoggingInterceptor
+from ._proto import cancelmatch_pb2 as pb
+from ._proto import cancelmatch_pb2_grpc as pb_grpc
+from .config import Config
+from .engine import Engine
+from .http_server import HttpApp, HttpResponse, HttpServer
+from .metrics import Metrics
+from .store import Store
+
+log = logging.getLogger("cancelmatch.server")
+
+SERVICE_NAMES = tuple(pb.DESCRIPTOR.services_by_name[n].full_name
+                      for n in ("Runner", "Expressions", "Cancellations"))
+
+
+class RunnerServicer(pb_grpc.RunnerServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def RegisterRun(self, request: Any, context: Any) -> Any:
+        return codec.register_result(self.engine.register_run(codec.run_request(request)))
+
+    def RegisterRuns(self, request: Any, context: Any) -> Any:
+        results = self.engine.register_runs([codec.run_request(r) for r in request.runs])
+        return pb.RegisterRunsResponse(results=[codec.register_result(r) for r in results])
+
+    def FinishRun(self, request: Any, context: Any) -> Any:
+        found, removed = self.engine.finish_run(request.env, request.run_id)
+        return pb.FinishRunResponse(found=found, listeners_removed=removed)
+
+    def PublishEvents(self, request: Any, context: Any) -> Any:
+        ids, decisions = self.engine.publish_events(
+            request.env, [codec.event(e) for e in request.events])
+        return pb.PublishEventsResponse(event_ids=ids,
+                                        decisions=[codec.decision(d) for d in decisions])
+
+    def WatchDecisions(self, request: Any, context: Any) -> Any:
+        for d in self.engine.watch(request.env, context.is_active):
+            yield codec.decision(d)
+
+    def AckDecisions(self, request: Any, context: Any) -> Any:
+        return pb.AckDecisionsResponse(
+            acked=self.engine.ack_decisions(request.env, list(request.decision_ids)))
+
+    def SyncFunctions(self, request: Any, context: Any) -> Any:
+        functions = [(f.function_id, tuple(codec.rule(r) for r in f.cancel_on))
+                     for f in request.functions]
+        results = self.engine.sync_functions(request.env, request.app_id, functions)
+        return pb.SyncFunctionsResponse(results=[codec.sync_result(r) for r in results])
+
+
+class ExpressionsServicer(pb_grpc.ExpressionsServicer):
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def Validate(self, request: Any, context: Any) -> Any:
+        usage = codec.usage(request.usage)
+        return codec.validation(expressions.validate(request.expression, usage, self.config))
+
+    def Explain(self, request: Any, context: Any) -> Any:
+        trigger = None
+        if request.HasField("trigger"):
+            t = codec.event(request.trigger)
+            data = expressions.check.event_data(t.data_json, "trigger.data", self.config)
+            trigger = expressions.check.event_dict(t, data)
+        out = expressions.explain(codec.rule(request.rule), trigger, self.config)
+        return pb.ExplainResponse(
+            expression=out["expression"], residual=out["residual"], status=out["status"],
+            reason=out["reason"], access=out["access"],
+            explain_json=json.dumps(out["explain"], default=str))
+
+    def Evaluate(self, request: Any, context: Any) -> Any:
+        out = expressions.evaluate(request.expression, request.event_json, request.async_json,
+                                   self.config)
+        result = "" if out["error"] else expressions.dumps(out["result"])
+        return pb.EvaluateResponse(result_json=result, type=out["type"], error=out["error"])
+
+
+class CancellationsServicer(pb_grpc.CancellationsServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def CreateCancellation(self, request: Any, context: Any) -> Any:
+        after = request.started_after if request.HasField("started_after") else None
+        return codec.cancellation(self.engine.bulk.create(
+            request.env, request.app_id, request.function_id, after,
+            request.started_before, request.expression))
+
+    def ListCancellations(self, request: Any, context: Any) -> Any:
+        return pb.ListCancellationsResponse(
+            cancellations=[codec.cancellation(c) for c in self.engine.bulk.list(request.env)])
+
+    def DeleteCancellation(self, request: Any, context: Any) -> Any:
+        self.engine.bulk.delete(request.env, request.id)
+        return pb.DeleteCancellationResponse()
+
+
+class Service:
+    """A running cancelmatch: gRPC server, HTTP endpoint, engine and expiry sweeper."""
+
+    def __init__(self, config: Config, engine: Engine, grpc_server: grpc.Server,
+                 grpc_port: int, health_servicer: Any, http: HttpServer) -> None:
+        self.config, self.engine, self.grpc_server = config, engine, grpc_server
+        self.grpc_port, self.health, self.http = grpc_port, health_servicer, http
+        self.http_port = http.port
+        self._stopping = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="cancelmatch-sweeper",
+                                         daemon=True)
+        self._sweeper.start()
+
+    @property
+    def target(self) -> str:
+        return f"{self.config.host}:{self.grpc_port}"
+
+    def _sweep_loop(self) -> None:
+        while not self._stopping.wait(self.config.sweep_interval_s):
+            try:
+                swept = self.engine.sweep()
+                if swept:
+                    log.info("swept expired listeners", extra={"count": swept})
+            except Exception:  # noqa: BLE001 - the sweeper must outlive one failure
+                log.exception("sweep failed")
+
+    def stop(self, grace: float | None = None) -> None:
+        """Graceful shutdown; safe to call twice."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.health.enter_graceful_shutdown()  # every service NOT_SERVING from now on
+        grace = self.config.grace_s if grace is None else grace
+        self.http.stop()
+        done = self.grpc_server.stop(grace)
+        self.engine.hub.close()  # ends WatchDecisions streams so stop() need not wait them out
+        done.wait()
+        self._sweeper.join()
+        self.engine.close()
+        log.info("stopped")
+
+    def wait(self) -> None:
+        self.grpc_server.wait_for_termination()
+
+
+def _http_app(config: Config, engine: Engine) -> HttpApp:
+    app = HttpApp(config.signing_key, config.max_message_bytes)
+    app.route("GET", "/metrics", lambda req: HttpResponse(
+        200, engine.metrics.render().encode(), "text/plain; version=0.0.4"), auth=False)
+    app.route("GET", "/healthz", lambda req: HttpResponse.json(200, {"status": "ok"}),
+              auth=False)
+    try:  # the REST API (bulk cancellations) lives in its own module
+        rest = importlib.import_module("server.rest")
+    except ModuleNotFoundError as exc:
+        if exc.name != "server.rest":
+            raise
+    else:
+        rest.install(app, engine)
+    return app
+
+
+def build_server(config: Config, engine: Engine | None = None) -> Service:
+    """Open the store, rebuild the index and start serving; returns the running Service."""
+    if engine is None:
+        store = Store(config.db_path, config.sqlite_synchronous)
+        engine = Engine(config, store, metrics=Metrics())
+    interceptors: list[grpc.ServerInterceptor] = []
+    if config.signing_key:
+        interceptors.append(AuthInterceptor(config.signing_key))
+    interceptors += [LoggingInterceptor(), ErrorInterceptor()]
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="grpc"),
+        interceptors=interceptors,
+        options=[("grpc.max_receive_message_length", config.max_message_bytes),
+                 ("grpc.max_send_message_length", config.max_message_bytes),
+                 ("grpc.so_reuseport", 0)],
+    )
+    pb_grpc.add_RunnerServicer_to_server(RunnerServicer(engine), server)
+    pb_grpc.add_ExpressionsServicer_to_server(ExpressionsServicer(config), server)
+    pb_grpc.add_CancellationsServicer_to_server(CancellationsServicer(engine), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(f"{config.host}:{config.grpc_port}")
+    if port == 0:
+        raise OSError(f"cannot bind gRPC to {config.host}:{config.grpc_port}")
+    http = HttpServer(_http_app(config, engine), config.host, config.http_port)
+    server.start()
+    for name in ("", *SERVICE_NAMES):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("listening", extra={"grpc_port": port, "http_port": http.port,
+                                 "restored_listeners": engine.restored})
+    if not config.signing_key:
+        log.warning("local mode: no signing key configured, every call is accepted")
+    return Service(config, engine, server, port, health_servicer, http)
