@@ -1,0 +1,116 @@
+"""CLI: `cancelmatch serve | demo | ...` — wiring only; every subcommand lives in a registry.
+
+Other modules add subcommands without editing the parser: they call :func:`register`
+at import time, and :func:`main` imports the optional ``server.cli_expr`` module (the
+expression tools: validate, eval, explain) when it exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import SETTINGS, Config
+
+log = logging.getLogger("cancelmatch.cli")
+OPTIONAL_MODULES = ("server.cli_expr",)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def register(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None],
+             run: Callable[[argparse.Namespace], int]) -> None:
+    """Add ``cancelmatch <name>``; ``run`` returns the exit status."""
+    SUBCOMMANDS[name] = Subcommand(help, configure, run)
+
+
+# ---------------------------------------------------------------------- serve
+
+def _configure_serve(parser: argparse.ArgumentParser) -> None:
+    defaults = Config()
+    for name, flag, env_var, help_text in SETTINGS:
+        default = getattr(defaults, name)
+        kind = type(default) if default is not None else str
+        env_value = os.environ.get(env_var)
+        parser.add_argument(flag, dest=name, type=_parser_type(kind), metavar=env_var,
+                            default=_parser_type(kind)(env_value) if env_value else default,
+                            help=f"{help_text} (default {default!r}; env {env_var})")
+    parser.add_argument("--log-level", default=os.environ.get("CANCELMATCH_LOG_LEVEL", "info"))
+
+
+def _parser_type(kind: type) -> Callable[[str], object]:
+    return Path if issubclass(kind, Path) else kind
+
+
+def config_from_args(ns: argparse.Namespace) -> Config:
+    return Config(**{name: getattr(ns, name) for name, *_ in SETTINGS})
+
+
+def _serve(ns: argparse.Namespace) -> int:
+    from . import _logging
+    from .grpc_server import build_server
+
+    _logging.configure(ns.log_level)
+    service = build_server(config_from_args(ns))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda s, f: stop.set())
+    stop.wait()
+    log.info("shutting down", extra={"grace_s": service.config.grace_s})
+    service.stop()
+    return 0
+
+
+# ---------------------------------------------------------------------- demo
+
+def _demo(ns: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    logging.basicConfig(level=logging.ERROR)
+    state = run_demo()
+    return 0 if state == {"rem_001": "cancelled", "rem_002": "cancelled",
+                          "rem_003": "running"} else 1
+
+
+register("serve", "run the gRPC + HTTP service", _configure_serve, _serve)
+register("demo", "play the Inngest reminder example against an in-process server",
+         lambda p: None, _demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    for module in OPTIONAL_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    parser = argparse.ArgumentParser(prog="cancelmatch", description=__doc__.splitlines()[0])
+    subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, sub in SUBCOMMANDS.items():
+        sub.configure(subs.add_parser(name, help=sub.help, description=sub.help))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    return SUBCOMMANDS[ns.command].run(ns)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
