@@ -1,0 +1,40 @@
+"""Fixtures for the service tests: an in-memory engine with a settable clock, and real
+server processes on 127.0.0.1 that are always stopped at teardown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from server_support import Clock, ServerProcess, make_engine
+
+from server.engine import Engine
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(clock: Clock) -> Iterator[Engine]:
+    eng = make_engine(":memory:", clock)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Any]:
+    started: list[ServerProcess] = []
+
+    def start(*args: str, data_dir: Path | None = None,
+              env: dict[str, str] | None = None) -> ServerProcess:
+        srv = ServerProcess(data_dir or tmp_path / "data", *args, env=env)
+        started.append(srv)
+        return srv.start()
+
+    yield start
+    for srv in started:
+        srv.cleanup()

@@ -1,0 +1,272 @@
+"""Engine (domain core): registration semantics, decisions, acks, late listeners, envs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from server_support import T0, Clock, deleted, make_engine, run_request
+
+from server._model import Event, Rule
+from server.engine import Engine
+from server.errors import (
+    Conflict,
+    InvalidArgument,
+    InvalidExpression,
+    PayloadTooLarge,
+    TooManyRules,
+)
+
+DAY = 86_400_000
+
+
+def test_event_cancels_exactly_its_run_and_decision_is_complete(engine: Engine) -> None:
+    runs = {r: engine.register_run(run_request(r)) for r in ("r1", "r2", "r3")}
+    assert {res.status for res in runs.values()} == {"registered"}
+    req = run_request("r9")
+    _, decisions = engine.publish_events("prod", [deleted("r2")])
+    assert [d.run_id for d in decisions] == [runs["r2"].run_id]
+    d = decisions[0]
+    assert (d.env, d.app_id, d.function_id, d.cause, d.rule_index) == (
+        "prod", req.app_id, req.function_id, "event", 0)
+    assert d.event_name == "tasks/reminder.deleted" and d.decided_at == T0
+    event = d.function_cancelled_event
+    assert event["name"] == "inngest/function.cancelled" and event["id"] == d.run_id
+    assert event["data"]["run_id"] == d.run_id
+    assert event["data"]["function_id"] == "send-reminder"
+    assert event["data"]["event"]["data"] == {"reminderId": "r2", "userId": "user_123"}
+    assert event["data"]["error"] == {"error": "function cancelled",
+                                      "message": "function cancelled", "name": "Error"}
+    assert len(engine.index) == 2
+
+
+def test_first_matching_event_wins_and_other_listeners_go(engine: Engine) -> None:
+    rules = (Rule("tasks/reminder.deleted", match="data.reminderId"),
+             Rule("tasks/reminder.updated", match="data.reminderId"))
+    res = engine.register_run(run_request("r1", rules=rules))
+    updated = Event("", "tasks/reminder.updated", T0, json.dumps({"reminderId": "r1"}))
+    _, decisions = engine.publish_events("prod", [deleted("r1"), updated, deleted("r1")])
+    assert [(d.run_id, d.rule_index) for d in decisions] == [(res.run_id, 0)]
+    assert len(engine.index) == 0
+    assert engine.store.listeners_of_run("prod", res.run_id) == []
+    assert engine.publish_events("prod", [updated])[1] == []
+
+
+def test_one_event_cancels_every_matching_run(engine: Engine) -> None:
+    a = engine.register_run(run_request("shared"))
+    b = engine.register_run(run_request("shared"))
+    _, decisions = engine.publish_events("prod", [deleted("shared")])
+    assert sorted(d.run_id for d in decisions) == sorted([a.run_id, b.run_id])
+
+
+def test_acknowledged_decisions_leave_the_unacked_set(engine: Engine) -> None:
+    engine.register_run(run_request("r1"))
+    _, (d,) = engine.publish_events("prod", [deleted("r1")])
+    assert [x.decision_id for x in engine.store.unacked_decisions("prod")] == [d.decision_id]
+    assert engine.ack_decisions("prod", [d.decision_id]) == 1
+    assert engine.ack_decisions("prod", [d.decision_id]) == 0
+    assert engine.store.unacked_decisions("prod") == []
+
+
+def test_register_is_idempotent(engine: Engine) -> None:
+    req = run_request("r1")
+    assert engine.register_run(req).status == "registered"
+    again = engine.register_run(req)
+    assert again.status == "already_registered"
+    assert [li.listener_id for li in again.listeners] == [f"{req.run_id}/0"]
+    assert len(engine.index) == 1
+
+
+def test_same_run_id_with_other_rules_is_a_conflict(engine: Engine) -> None:
+    req = run_request("r1")
+    engine.register_run(req)
+    other = run_request("r1", run_id=req.run_id, rules=(Rule("x/y", match="data.a"),))
+    with pytest.raises(Conflict, match="run_id: run .* already registered"):
+        engine.register_run(other)
+
+
+def test_registering_a_cancelled_run_answers_cancelled(engine: Engine) -> None:
+    req = run_request("r1")
+    engine.register_run(req)
+    _, (d,) = engine.publish_events("prod", [deleted("r1")])
+    again = engine.register_run(req)
+    assert again.status == "cancelled" and again.decision == d
+    assert len(engine.index) == 0
+
+
+def test_more_than_five_rules_uses_inngests_message(engine: Engine) -> None:
+    rules = tuple(Rule(f"e/{i}", match="data.id") for i in range(6))
+    with pytest.raises(TooManyRules) as err:
+        engine.register_run(run_request(rules=rules))
+    assert err.value.message == "This function exceeds the max number of cancellation events: 5"
+
+
+@pytest.mark.parametrize(("timeout", "expires"), [
+    ("", T0 - 1000 + 365 * DAY),
+    ("30s", T0 - 1000 + 30_000),
+    ("1h30m", T0 - 1000 + 5_400_000),
+    ("2d", T0 - 1000 + 2 * DAY),
+    ("1w", T0 - 1000 + 7 * DAY),
+    ("2030-01-01T00:00:00Z", 1_893_456_000_000),
+])
+def test_timeouts(engine: Engine, timeout: str, expires: int) -> None:
+    rules = (Rule("tasks/reminder.deleted", match="data.reminderId", timeout=timeout),)
+    (listener,) = engine.register_run(run_request(rules=rules)).listeners
+    assert listener.expires_at == expires
+
+
+@pytest.mark.parametrize("timeout", ["soon", "1y", "30", "2030-01-01"])
+def test_invalid_timeout_names_the_field(engine: Engine, timeout: str) -> None:
+    rules = (Rule("tasks/reminder.deleted", match="data.reminderId", timeout=timeout),)
+    with pytest.raises(InvalidArgument, match=r"^cancel_on\[0\]\.timeout: invalid timeout"):
+        engine.register_run(run_request(rules=rules))
+
+
+def test_expired_listener_does_not_cancel_and_is_swept(engine: Engine, clock: Clock) -> None:
+    rules = (Rule("tasks/reminder.deleted", match="data.reminderId", timeout="1s"),)
+    engine.register_run(run_request(rules=rules, started_at=T0))
+    assert engine.publish_events("prod", [deleted("r1", ts=T0 + 5000)])[1] == []
+    clock.now = T0 + 5000
+    assert engine.sweep() == 1
+    assert len(engine.index) == 0 and engine.store.count("listeners") == 0
+
+
+def test_rule_without_match_or_if_warns_and_cancels_on_any_event(engine: Engine) -> None:
+    res = engine.register_run(run_request(rules=(Rule("tasks/reminder.deleted"),)))
+    assert res.warnings == ["cancel_on[0]: neither match nor if is set: the rule cancels the "
+                            "run on every 'tasks/reminder.deleted' event"]
+    assert len(engine.publish_events("prod", [deleted("anything")])[1]) == 1
+
+
+def test_match_and_if_are_combined(engine: Engine) -> None:
+    rules = (Rule("tasks/reminder.deleted", match="data.reminderId",
+                  condition="async.data.force == true"),)
+    engine.register_run(run_request("r1", rules=rules))
+    plain = deleted("r1")
+    forced = Event("", plain.name, T0, json.dumps({"reminderId": "r1", "force": True}))
+    other = Event("", plain.name, T0, json.dumps({"reminderId": "r2", "force": True}))
+    assert engine.publish_events("prod", [plain, other])[1] == []
+    assert len(engine.publish_events("prod", [forced])[1]) == 1
+
+
+def test_malformed_if_is_a_positioned_error(engine: Engine) -> None:
+    rules = (Rule("tasks/reminder.deleted", condition="async.data.x =="),)
+    with pytest.raises(InvalidExpression) as err:
+        engine.register_run(run_request(rules=rules))
+    assert err.value.field == "cancel_on[0].if"
+    assert err.value.compile_error.column == 16
+    assert "^" in err.value.message
+
+
+def test_late_listener_is_cancelled_by_an_earlier_event(engine: Engine, clock: Clock) -> None:
+    engine.publish_events("prod", [deleted("r1", ts=T0)])  # before the run registered
+    res = engine.register_run(run_request("r1", started_at=T0 - 10))
+    assert res.status == "cancelled" and res.decision is not None
+    assert res.decision.cause == "event" and res.decision.rule_index == 0
+    assert len(engine.index) == 0
+
+
+def test_late_window_ignores_events_before_run_start_and_old_events(
+        engine: Engine, clock: Clock) -> None:
+    engine.publish_events("prod", [deleted("r1", ts=T0 - 5000)])
+    assert engine.register_run(run_request("r1", started_at=T0 - 10)).status == "registered"
+    engine.publish_events("prod", [deleted("r2", ts=T0)])
+    clock.now = T0 + 31_000  # outside the 30 s window
+    assert engine.register_run(run_request("r2", started_at=T0 - 10)).status == "registered"
+
+
+def test_finished_run_is_not_cancelled(engine: Engine) -> None:
+    req = run_request("r1")
+    res = engine.register_run(req)
+    assert engine.finish_run("prod", res.run_id) == (True, 1)
+    assert engine.publish_events("prod", [deleted("r1")])[1] == []
+    assert engine.finish_run("prod", res.run_id) == (True, 0)
+    assert engine.register_run(req).status == "finished"
+
+
+def test_environments_are_isolated(engine: Engine) -> None:
+    res = engine.register_run(run_request("r1", env="prod"))
+    assert engine.publish_events("staging", [deleted("r1")])[1] == []
+    assert engine.finish_run("staging", res.run_id) == (False, 0)
+    assert list(engine.store.unacked_decisions("staging")) == []
+    (d,) = engine.publish_events("prod", [deleted("r1")])[1]
+    assert engine.ack_decisions("staging", [d.decision_id]) == 0
+
+
+def test_batch_registration_is_all_or_nothing(engine: Engine) -> None:
+    first = engine.register_run(run_request("r1"))
+    good = run_request("r2")
+    clash = run_request("r1", run_id=first.run_id, rules=(Rule("x/y", match="data.a"),))
+    with pytest.raises(Conflict, match=r"^runs\[1\]\.run_id"):
+        engine.register_runs([good, clash])
+    assert engine.store.get_run("prod", good.run_id) is None
+    assert len(engine.index) == 1
+    bad = run_request("r3", run_id="not-a-ulid")
+    with pytest.raises(InvalidArgument, match=r"^runs\[1\]\.run_id: invalid ULID 'not-a-ulid'"):
+        engine.register_runs([good, bad])
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("[1, 2]", "trigger.data: event data must be a JSON object, got list"),
+    ("null", "trigger.data: event data must be a JSON object, got null"),
+    ("{", "trigger.data: invalid JSON"),
+])
+def test_event_data_must_be_an_object(engine: Engine, data: str, message: str) -> None:
+    req = run_request()
+    req = type(req)(req.env, req.app_id, req.function_id, req.run_id, req.started_at,
+                    Event(req.trigger.id, req.trigger.name, req.trigger.ts, data), req.rules)
+    with pytest.raises(InvalidArgument, match="^" + message.replace("[", r"\[")):
+        engine.register_run(req)
+
+
+def test_oversized_event_is_rejected_with_the_limit(engine: Engine) -> None:
+    big = Event("", "tasks/reminder.deleted", T0, json.dumps({"blob": "x" * 300_000}))
+    with pytest.raises(PayloadTooLarge, match=r"^events\[0\]\.data: event data is \d+ bytes, "
+                                              r"the limit is 262144"):
+        engine.publish_events("prod", [big])
+
+
+def test_sync_functions_reports_per_function_errors(engine: Engine) -> None:
+    results = engine.sync_functions("prod", "reminders", [
+        ("send-reminder", (Rule("tasks/reminder.deleted", match="data.reminderId"),)),
+        ("broken", (Rule("tasks/reminder.deleted", condition="async.data.x ==="),)),
+        ("too-many", tuple(Rule(f"e/{i}") for i in range(6))),
+    ])
+    assert [(r.function_id, r.ok) for r in results] == [
+        ("send-reminder", True), ("broken", False), ("too-many", False)]
+    assert "cancel_on[0].if: invalid expression" in results[1].errors[0]
+    assert results[2].errors == [
+        "This function exceeds the max number of cancellation events: 5"]
+    # A run may name the synced function instead of repeating its rules.
+    res = engine.register_run(run_request("r1", rules=()))
+    assert [li.event for li in res.listeners] == ["tasks/reminder.deleted"]
+    assert len(engine.publish_events("prod", [deleted("r1")])[1]) == 1
+
+
+def test_watch_replays_unacked_then_streams_new(engine: Engine) -> None:
+    engine.register_run(run_request("r1"))
+    engine.register_run(run_request("r2"))
+    (d1,) = engine.publish_events("prod", [deleted("r1")])[1]
+    stream = engine.watch("prod")
+    assert next(stream) == d1
+    (d2,) = engine.publish_events("prod", [deleted("r2")])[1]
+    assert next(stream) == d2
+    stream.close()
+    replay = engine.watch("prod", is_active=lambda: False)
+    assert [d.decision_id for d in replay] == [d1.decision_id, d2.decision_id]
+
+
+def test_restart_rebuilds_index_and_keeps_unacked(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "db.sqlite3"
+    eng = make_engine(path, clock)
+    eng.register_run(run_request("r1"))
+    kept = eng.register_run(run_request("r2"))
+    (d,) = eng.publish_events("prod", [deleted("r1")])[1]
+    eng.close()
+    eng = make_engine(path, clock)
+    assert eng.restored == 1 and len(eng.index) == 1
+    assert [x.decision_id for x in eng.store.unacked_decisions("prod")] == [d.decision_id]
+    (d2,) = eng.publish_events("prod", [deleted("r2")])[1]
+    assert d2.run_id == kept.run_id
+    eng.close()
