@@ -21,8 +21,8 @@ def test_every_service_error_is_mapped() -> None:
 
 
 def test_every_error_class_in_the_module_is_a_service_error() -> None:
-    public = [v for v in vars(errors).values()
-              if isinstance(v, type) and issubclass(v, Exception) and v.__module__ == errors.__name__]
+    public = [v for v in vars(errors).values() if isinstance(v, type)
+              and issubclass(v, Exception) and v.__module__ == errors.__name__]
     assert set(public) == set(errors.STATUS)
 
 
