@@ -4,22 +4,30 @@ Pure Python, no grpc. The stable surface is ``__all__``; everything else is priv
 """
 
 from ._errors import CompileError, EvalError, MatcherError
+from ._index import ListenerIndex
 from ._limits import Limits
+from ._listener import AddResult, Match
 from ._program import Program, compile
+from ._rules import cancel_expression, explain
 from ._values import CelType, Duration, Timestamp, UInt, cel_type_name, from_python, loads_json
 
 __all__ = [
+    "AddResult",
     "CelType",
     "CompileError",
     "Duration",
     "EvalError",
     "Limits",
+    "ListenerIndex",
+    "Match",
     "MatcherError",
     "Program",
     "Timestamp",
     "UInt",
+    "cancel_expression",
     "cel_type_name",
     "compile",
+    "explain",
     "from_python",
     "loads_json",
 ]

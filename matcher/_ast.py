@@ -235,3 +235,70 @@ def path_of(node: Expr) -> tuple[str, ...] | None:
             return tuple(reversed(parts))
         else:
             return None
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A literal whose value is only known per registration: hole ``index`` of a rule.
+
+    Interpolation replaces each ``event``-only subtree by ``Literal(Slot(i, type))``;
+    plans and generated code are built once per rule and value *types*, and the values
+    are bound when a listener is added. ``type`` is the Python class of the value.
+    """
+
+    index: int
+    type: type
+
+
+class ErrorValue:
+    """The value of a hole whose evaluation failed (CEL error semantics at registration)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"ErrorValue({self.message!r})"
+
+
+def with_children(node: Expr, kids: tuple[Expr, ...]) -> Expr:
+    """A copy of ``node`` with its children (in ``children()`` order) replaced."""
+    if isinstance(node, (Literal, Ident)):
+        return node
+    if isinstance(node, Select):
+        return Select(kids[0], node.field, node.test_only, pos=node.pos)
+    if isinstance(node, Index):
+        return Index(kids[0], kids[1], pos=node.pos)
+    if isinstance(node, Unary):
+        return Unary(node.op, kids[0], pos=node.pos)
+    if isinstance(node, Binary):
+        return Binary(node.op, kids[0], kids[1], pos=node.pos)
+    if isinstance(node, And):
+        return And(kids, pos=node.pos)
+    if isinstance(node, Or):
+        return Or(kids, pos=node.pos)
+    if isinstance(node, Conditional):
+        return Conditional(kids[0], kids[1], kids[2], pos=node.pos)
+    if isinstance(node, ListExpr):
+        return ListExpr(kids, pos=node.pos)
+    if isinstance(node, MapExpr):
+        return MapExpr(tuple(zip(kids[::2], kids[1::2], strict=True)), pos=node.pos)
+    if isinstance(node, Call):
+        if node.target is not None:
+            return Call(node.function, kids[1:], kids[0], pos=node.pos)
+        return Call(node.function, kids, None, pos=node.pos)
+    if isinstance(node, Comprehension):
+        return Comprehension(node.kind, kids[0], node.var, kids[1],
+                             kids[2] if len(kids) > 2 else None, pos=node.pos)
+    raise TypeError(f"not an AST node: {node!r}")
+
+
+def map_literals(node: Expr, fn: Any) -> Expr:
+    """Rebuild ``node`` with every Literal replaced by ``fn(literal)``."""
+    if isinstance(node, Literal):
+        return fn(node)  # type: ignore[no-any-return]
+    kids = children(node)
+    if not kids:
+        return node
+    return with_children(node, tuple(map_literals(k, fn) for k in kids))

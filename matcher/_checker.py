@@ -56,6 +56,8 @@ class Checker:
         return method(node, scope)  # type: ignore[no-any-return]
 
     def check_Literal(self, node: A.Literal, scope: frozenset[str]) -> str:
+        if type(node.value) is A.Slot:  # an interpolated value: its type varies per listener
+            return DYN
         return cel_type_name(node.value)
 
     def check_Ident(self, node: A.Ident, scope: frozenset[str]) -> str:

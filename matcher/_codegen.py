@@ -142,7 +142,7 @@ class CodeGenerator:
 
     def visit_Index(self, node: A.Index) -> str:
         operand = self.visit(node.operand)
-        if isinstance(node.index, A.Literal) and type(node.index.value) is str:
+        if isinstance(node.index, A.Literal) and _literal_type(node.index.value) is str:
             return f"{operand}[{self.visit(node.index)}]"
         operand = self.bind(operand)
         return f"index({operand}, {self.visit(node.index)})"
@@ -176,21 +176,23 @@ class CodeGenerator:
             if v is None or v is True or v is False:
                 return f"({left} is {v!r})"
             right = self.visit(right_node)
-            if type(v) in (str, bytes):
+            vt = _literal_type(v)
+            if vt in (str, bytes):
                 # No other CEL value equals a str (or bytes) in Python either: exact.
                 return f"({left} == {right})"
-            if type(v) in _NUMERIC_LITERAL and v == v:
+            if vt in _NUMERIC_LITERAL:
                 # Python's int/float/UInt comparison is exact; only bool must be excluded.
                 return f"({left} == {right} and {left}.__class__ is not bool)"
+            return f"eq({left}, {right})"
         right = self.visit(right_node)
         return f"eq({left}, {right})"
 
     def ordering(self, op: str, left: str, right: str, right_node: A.Expr) -> str:
         if isinstance(right_node, A.Literal):
-            v = right_node.value
-            if type(v) in _NUMERIC_LITERAL:
+            vt = _literal_type(right_node.value)
+            if vt in _NUMERIC_LITERAL:
                 return f"({left} {op} {right} if {left}.__class__ in NUMERIC else {_CMP_NAME[op]}({left}, {right}))"
-            if type(v) is str:
+            if vt is str:
                 return f"({left} {op} {right} if {left}.__class__ is str else {_CMP_NAME[op]}({left}, {right}))"
         return f"{_CMP_NAME[op]}({left}, {right})"
 
@@ -264,7 +266,7 @@ class CodeGenerator:
         if name == "dyn" and node.target is None:
             return args[0]
         if node.target is not None and name in ("startsWith", "endsWith", "contains") and \
-                isinstance(node.args[0], A.Literal) and type(node.args[0].value) is str:
+                isinstance(node.args[0], A.Literal) and _literal_type(node.args[0].value) is str:
             method = {"startsWith": "startswith", "endsWith": "endswith"}.get(name)
             test = f"{args[0]}.{method}({args[1]})" if method else f"({args[1]} in {args[0]})"
             return f"({test} if {args[0]}.__class__ is str else F[{name!r}]({args[0]}, {args[1]}))"
@@ -274,6 +276,11 @@ class CodeGenerator:
         from ._comprehension import lower_comprehension
 
         return lower_comprehension(self, node)
+
+
+def _literal_type(v: Any) -> type:
+    """The Python class a literal parameter will have (a Slot announces its own)."""
+    return v.type if type(v) is A.Slot else type(v)
 
 
 def _qualified_type(node: A.Select) -> str | None:

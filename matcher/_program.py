@@ -212,6 +212,15 @@ def build(text: str, tree: A.Expr, variables: frozenset[str], limits: Limits) ->
     return Program(text, tree, source, variables, make(*gen.consts)), gen
 
 
+def factory_for(text: str, tree: A.Expr, variables: frozenset[str],
+                limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[Any]]:
+    """The shared ``_make`` factory for ``tree`` and its literal parameters (may hold Slots)."""
+    check(tree, text, variables)
+    gen = CodeGenerator(variables)
+    source = gen.generate(tree)
+    return CODE_CACHE.factory(source, limits), gen.consts
+
+
 def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
             limits: Limits = DEFAULT_LIMITS) -> Program:
     """Compile a CEL expression. Raises CompileError with line, column and a caret.

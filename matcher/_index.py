@@ -1,0 +1,482 @@
+"""Index: pending cancel listeners, matched against incoming events in sublinear time.
+
+Listeners are grouped in buckets by (environment, event name). Each DNF clause of a
+listener is filed under one access atom (see ``_access``); matching an event extracts
+each path that some listener of the bucket uses, once, looks the candidates up in the
+tables, then applies the guards and the clause verifier to the candidates only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from . import _ast as A
+from ._access import SCAN, Access, describe
+from ._index_tables import (MISSING, PrefixTable, RangeTable, extract, key_of, slot_add,
+                            slot_extend, slot_remove)
+from ._interpolate import Rule, bind_values, split_rule
+from ._listener import AddResult, ClauseEntry, Listener, Match
+from ._parser import parse
+from ._plans import PLANS, ClausePlan, Plan, _conjunction, full_clause_plan
+from ._unparse import unparse
+
+_EXPIRY_SLOT_MS = 60_000
+
+
+class _Bucket:
+    __slots__ = ("eq", "prefix", "range", "has", "scan", "count")
+
+    def __init__(self) -> None:
+        self.eq: dict[tuple[str, ...], dict[Any, Any]] = {}
+        self.prefix: dict[tuple[str, ...], PrefixTable] = {}
+        self.range: dict[tuple[str, ...], RangeTable] = {}
+        self.has: dict[tuple[str, ...], dict[ClauseEntry, None]] = {}
+        self.scan: dict[ClauseEntry, None] = {}
+        self.count = 0
+
+    def file(self, e: ClauseEntry) -> None:
+        kind, path = e.access.kind, e.access.path
+        if kind == "eq":
+            slot_add(self.eq.setdefault(path, {}), e.operand, e)
+        elif kind == "in":
+            table = self.eq.setdefault(path, {})
+            for k in e.operand:
+                slot_add(table, k, e)
+        elif kind == "prefix":
+            self.prefix.setdefault(path, PrefixTable()).add(e.operand, e)
+        elif kind == "range":
+            self.range.setdefault(path, RangeTable()).add(e.operand[0], e.operand[1], e)
+        elif kind == "has":
+            self.has.setdefault(path, {})[e] = None
+        else:
+            self.scan[e] = None
+        self.count += 1
+
+    def unfile(self, e: ClauseEntry) -> None:
+        kind, path = e.access.kind, e.access.path
+        if kind in ("eq", "in"):
+            table = self.eq[path]
+            for k in ((e.operand,) if kind == "eq" else e.operand):
+                slot_remove(table, k, e)
+            if not table:
+                del self.eq[path]
+        elif kind == "prefix":
+            pt = self.prefix[path]
+            pt.remove(e.operand, e)
+            if not pt.lengths:
+                del self.prefix[path]
+        elif kind == "range":
+            rt = self.range[path]
+            rt.remove(e.operand[0], e.operand[1], e)
+            if not rt.lists:
+                del self.range[path]
+        elif kind == "has":
+            del self.has[path][e]
+            if not self.has[path]:
+                del self.has[path]
+        else:
+            del self.scan[e]
+        self.count -= 1
+
+    def candidates(self, event: Any) -> list[ClauseEntry]:
+        out: list[ClauseEntry] = []
+        for path, table in self.eq.items():
+            v = extract(event, path)
+            if v is MISSING:
+                continue
+            e = table.get(v if type(v) is str else key_of(v))
+            if e is not None:
+                slot_extend(e, out)
+        for path, pt in self.prefix.items():
+            v = extract(event, path)
+            if v is not MISSING:
+                pt.candidates(v, out)
+        for path, rt in self.range.items():
+            v = extract(event, path)
+            if v is not MISSING:
+                rt.candidates(v, out)
+        for path, entries in self.has.items():
+            if extract(event, path) is not MISSING:
+                out.extend(entries)
+        out.extend(self.scan)
+        return out
+
+
+def _resolve(v: Any, values: list[Any]) -> Any:
+    return values[v.index] if type(v) is A.Slot else v
+
+
+def _operand(access: Access, values: list[Any]) -> tuple[bool, Any]:
+    """(usable, resolved operand) for filing; unusable → file the clause as a scan."""
+    kind = access.kind
+    if kind == "eq":
+        k = key_of(_resolve(access.operand, values))
+        return (k is not None), k
+    if kind == "in":
+        items = _resolve(access.operand, values)
+        keys = [key_of(_resolve(i, values)) for i in items]
+        if any(k is None for k in keys):
+            return False, None
+        return True, tuple(dict.fromkeys(keys))
+    if kind == "prefix":
+        return True, _resolve(access.operand, values)
+    if kind == "range":
+        op, bound = access.operand
+        return True, (op, _resolve(bound, values))
+    return True, None
+
+
+class ListenerIndex:
+    """Pending cancel listeners, indexed for sublinear matching. Not thread-safe.
+
+    Complexity of ``match``: O(P + k) for P distinct indexed paths in the event's bucket
+    and k candidate clauses — independent of the number of pending listeners, except for
+    the listeners whose rules have no indexable atom (the always-evaluated set).
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Listener] = {}
+        self._by_run: dict[str, Any] = {}
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._expiry: dict[int, dict[str, Listener]] = {}
+        self._expiry_heap: list[int] = []
+        self._rules: dict[str, Rule] = {}
+        self._seq = 0
+
+    MAX_RULES = 65536
+    """Distinct rule texts kept parsed. A deployment has a few per function."""
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, listener_id: object) -> bool:
+        return listener_id in self._by_id
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._by_id))
+
+    def _rule(self, expression: str) -> Rule:
+        rule = self._rules.get(expression)
+        if rule is None:
+            tree = parse(expression) if expression.strip() else A.Literal(True)
+            from ._checker import check
+
+            check(tree, expression, frozenset({"event", "async"}))
+            rule = split_rule(expression, tree)
+            if len(self._rules) >= self.MAX_RULES:
+                self._rules.pop(next(iter(self._rules)))
+            self._rules[expression] = rule
+        return rule
+
+    def add(self, listener_id: str, *, event: str, expression: str, trigger: dict[str, Any],
+            run_id: str, env: str = "default", expires_at: int | None = None,
+            run_started_at: int | None = None) -> AddResult:
+        """Register a listener. Raises CompileError for a bad expression.
+
+        Complexity: O(h + c) for h event holes and c clauses when the rule text was seen
+        before (no parsing); the first listener of a rule text parses and compiles it.
+        """
+        _check_args(listener_id, event, expression, trigger, run_id, env, expires_at,
+                    run_started_at)
+        if listener_id in self._by_id:
+            return AddResult(listener_id, "duplicate", None, (), "")
+        rule = self._rule(expression)
+        values = rule.evaluate_holes(trigger)
+        plan = PLANS.plan_for(rule, values)
+        self._seq += 1
+        listener = Listener(id=listener_id, run_id=run_id, env=env, event=event,
+                            expires_at=expires_at, started_at=run_started_at,
+                            trigger_id=trigger.get("id"), clauses=(), seq=self._seq, rule=rule,
+                            values=values, plan=plan)
+        entries = []
+        for cp in plan.clauses:
+            entry = _entry(listener, cp, rule, values)
+            if entry is not None:
+                entries.append(entry)
+        if not entries:
+            return AddResult(listener_id, "never_fires", _never_reason(rule, values), (),
+                             lambda: _residual_text(plan, values))
+        listener.clauses = tuple(entries)
+        self._store(listener)
+        return AddResult(listener_id, "stored", None,
+                         lambda: tuple(describe(e.access, values) for e in entries),
+                         lambda: _residual_text(plan, values))
+
+    def _store(self, listener: Listener) -> None:
+        self._by_id[listener.id] = listener
+        prev = self._by_run.get(listener.run_id)
+        if prev is None:
+            self._by_run[listener.run_id] = listener
+        elif type(prev) is list:
+            prev.append(listener)
+        else:
+            self._by_run[listener.run_id] = [prev, listener]
+        bucket = self._buckets.get((listener.env, listener.event))
+        if bucket is None:
+            bucket = self._buckets[(listener.env, listener.event)] = _Bucket()
+        for e in listener.clauses:
+            bucket.file(e)
+        if listener.expires_at is not None:
+            slot = listener.expires_at // _EXPIRY_SLOT_MS
+            group = self._expiry.get(slot)
+            if group is None:
+                group = self._expiry[slot] = {}
+                heapq.heappush(self._expiry_heap, slot)
+            group[listener.id] = listener
+
+    def remove(self, listener_id: str) -> bool:
+        """Remove one listener. Complexity: O(c) for its c clauses (ranges: O(log n + n))."""
+        listener = self._by_id.pop(listener_id, None)
+        if listener is None:
+            return False
+        runs = self._by_run.get(listener.run_id)
+        if type(runs) is list:
+            runs.remove(listener)
+            if len(runs) == 1:
+                self._by_run[listener.run_id] = runs[0]
+        else:
+            del self._by_run[listener.run_id]
+        key = (listener.env, listener.event)
+        bucket = self._buckets[key]
+        for e in listener.clauses:
+            bucket.unfile(e)
+        if not bucket.count:
+            del self._buckets[key]
+        if listener.expires_at is not None:
+            slot = listener.expires_at // _EXPIRY_SLOT_MS
+            group = self._expiry.get(slot)
+            if group is not None:
+                group.pop(listener.id, None)
+                if not group:
+                    del self._expiry[slot]  # its heap entry is skipped when popped
+        return True
+
+    def remove_run(self, run_id: str) -> int:
+        """Remove every listener of a run; returns how many there were."""
+        runs = self._by_run.get(run_id)
+        if runs is None:
+            return 0
+        ids = [x.id for x in runs] if type(runs) is list else [runs.id]
+        for lid in ids:
+            self.remove(lid)
+        return len(ids)
+
+    def listeners_of_run(self, run_id: str) -> list[str]:
+        runs = self._by_run.get(run_id)
+        if runs is None:
+            return []
+        return [x.id for x in runs] if type(runs) is list else [runs.id]
+
+    def match(self, event: dict[str, Any], env: str = "default") -> list[Match]:
+        """Runs the event cancels, one Match per run, in registration order.
+
+        Complexity: O(P + k); see the class docstring.
+        """
+        if type(event) is not dict:
+            raise TypeError(f"event must be a dict, not {type(event).__name__}")
+        bucket = self._buckets.get((env, event.get("name")))  # type: ignore[arg-type]
+        if bucket is None:
+            return []
+        return _verify(event, bucket.candidates(event))
+
+    def test(self, listener_id: str, event: dict[str, Any], env: str | None = None) -> bool:
+        """Would ``event`` fire this listener (same guards as match)? For late listeners."""
+        listener = self._by_id.get(listener_id)
+        if listener is None or event.get("name") != listener.event:
+            return False
+        if env is not None and env != listener.env:
+            return False
+        ok = [e for e in listener.clauses if _access_holds(e.access, e.operand, event)]
+        return bool(_verify(event, ok))
+
+    def sweep_expired(self, now_ms: int) -> list[str]:
+        """Remove listeners whose expiry is before ``now_ms``; return their ids.
+
+        Complexity: O(e log s) for e expired listeners and s expiry slots.
+        """
+        removed: list[str] = []
+        heap = self._expiry_heap
+        while heap and heap[0] * _EXPIRY_SLOT_MS <= now_ms:
+            slot = heap[0]
+            group = self._expiry.get(slot, {})
+            for lid, listener in list(group.items()):
+                if listener.expires_at < now_ms:
+                    self.remove(lid)
+                    removed.append(lid)
+            if slot in self._expiry:  # some not yet expired: look again later
+                break
+            heapq.heappop(heap)
+        return removed
+
+    def explain(self, listener_id: str) -> dict[str, Any]:
+        """The listener's residual, DNF clauses and the access predicate of each."""
+        listener = self._by_id.get(listener_id)
+        if listener is None:
+            raise KeyError(f"no listener with id {listener_id!r}")
+        out = explain_plan(listener.rule, listener.plan, listener.values)
+        out.update(listener_id=listener.id, run_id=listener.run_id, env=listener.env,
+                   event=listener.event, expires_at=listener.expires_at,
+                   run_started_at=listener.started_at)
+        out["clauses"] = [
+            dict(c, access=describe(e.access, listener.values))
+            for c, e in zip(out["clauses"], listener.clauses, strict=False)
+        ]
+        return out
+
+    def _check(self) -> None:
+        """Verify the index invariants (tests call this after mutations)."""
+        total = 0
+        for lid, listener in self._by_id.items():
+            assert listener.id == lid
+            runs = self._by_run[listener.run_id]
+            assert listener is runs or (type(runs) is list and listener in runs)
+            assert listener.clauses
+            total += len(listener.clauses)
+        n_run = sum(len(r) if type(r) is list else 1 for r in self._by_run.values())
+        assert n_run == len(self._by_id), (n_run, len(self._by_id))
+        assert sum(b.count for b in self._buckets.values()) == total
+        for key, b in self._buckets.items():
+            assert b.count > 0, key
+            assert all(t for t in b.eq.values()) and all(t for t in b.has.values())
+            filed = sum(len(t.lengths) and len(t) for t in b.prefix.values())
+            filed += sum(len(t) for t in b.range.values()) + len(b.scan)
+            filed += sum(len(t) for t in b.has.values())
+            assert filed <= b.count
+        for slot, group in self._expiry.items():
+            assert group and slot in self._expiry_heap
+            for lid, listener in group.items():
+                assert self._by_id.get(lid) is listener
+
+
+def _entry(listener: Listener, cp: ClausePlan, rule: Rule, values: list[Any]) -> ClauseEntry | None:
+    usable, operand = _operand(cp.access, values)
+    if not usable:  # e.g. `in` over an interpolated list holding lists: verify it all
+        cp = full_clause_plan(rule.text, cp.clause)
+        return ClauseEntry(listener, cp.verifier(values), SCAN, None)
+    if cp.access.kind == "range" and RangeTable.domain(operand[1]) is None:
+        return None  # a NaN bound: the comparison is never true
+    return ClauseEntry(listener, cp.verifier(values), cp.access, operand)
+
+
+def _verify(event: dict[str, Any], candidates: list[ClauseEntry]) -> list[Match]:
+    ts = event.get("ts")
+    if ts is None:
+        ts = int(time.time() * 1000)
+    eid = event.get("id")
+    act = {"async": event}
+    best: dict[str, Listener] = {}
+    for c in candidates:
+        listener = c.listener
+        if listener.expires_at is not None and ts > listener.expires_at:
+            continue
+        if listener.started_at is not None and ts < listener.started_at:
+            continue
+        if eid is not None and eid == listener.trigger_id:
+            continue
+        if c.verify is not None:
+            try:
+                if c.verify(act) is not True:
+                    continue
+            except Exception:  # a CEL error: no match for this listener only
+                continue
+        prev = best.get(listener.run_id)
+        if prev is None or listener.seq < prev.seq:
+            best[listener.run_id] = listener
+    if len(best) > 1:
+        return [Match(x.id, x.run_id) for x in sorted(best.values(), key=lambda x: x.seq)]
+    return [Match(x.id, x.run_id) for x in best.values()]
+
+
+def _access_holds(access: Access, operand: Any, event: dict[str, Any]) -> bool:
+    kind = access.kind
+    if kind == "scan":
+        return True
+    v = extract(event, access.path)
+    if v is MISSING:
+        return False
+    if kind == "eq":
+        return key_of(v) == operand and key_of(v) is not None
+    if kind == "in":
+        return key_of(v) is not None and key_of(v) in operand
+    if kind == "prefix":
+        return type(v) is str and v.startswith(operand)
+    if kind == "range":
+        op, bound = operand
+        if RangeTable.domain(v) != RangeTable.domain(bound):
+            return False
+        return {"<": v < bound, "<=": v <= bound, ">": v > bound, ">=": v >= bound}[op]
+    return True  # has
+
+
+def _residual_text(plan: Plan, values: list[Any]) -> str:
+    if plan.capped:
+        tree = plan.clauses[0].verify_tree
+        return unparse(bind_values(tree, values)) if tree is not None else "true"
+    if not plan.clauses:
+        return "false"
+    parts = []
+    for cp in plan.clauses:
+        tree = _conjunction(cp.clause, display=True)
+        parts.append("true" if tree is None else unparse(bind_values(tree, values)))
+    if len(parts) == 1:
+        return parts[0]
+    return " || ".join(f"({p})" if " && " in p or " || " in p else p for p in parts)
+
+
+def _never_reason(rule: Rule, values: list[Any]) -> str:
+    errors = [f"{unparse(h)}: {v.message}" for h, v in zip(rule.holes, values, strict=True)
+              if type(v) is A.ErrorValue]
+    if errors:
+        return ("the rule can never match: it cannot be evaluated on the trigger event ("
+                + "; ".join(errors) + ")")
+    return "the rule can never match: after substituting the trigger event it is always false"
+
+
+def explain_plan(rule: Rule, plan: Plan, values: list[Any] | None) -> dict[str, Any]:
+    """residual / clauses / access of a plan, as JSON-ready data."""
+    shown = values if values is not None else [_HoleText(unparse(h)) for h in rule.holes]
+    clauses = []
+    for cp in plan.clauses:
+        tree = _conjunction(cp.clause, display=True) if not plan.capped else cp.verify_tree
+        clauses.append({
+            "clause": "true" if tree is None else unparse(bind_values(tree, shown)),
+            "access": describe(cp.access, shown),
+            "verify": None if cp.verify_tree is None else unparse(bind_values(cp.verify_tree, shown)),
+        })
+    return {
+        "expression": rule.text,
+        "residual": _residual_text(plan, shown),
+        "clauses": clauses,
+        "always_evaluated": any(c.access.kind == "scan" for c in plan.clauses),
+        "never_fires": not plan.clauses,
+    }
+
+
+class _HoleText:
+    """Stands for an unknown trigger value in explain output: unparses as its source."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _check_args(listener_id: Any, event: Any, expression: Any, trigger: Any, run_id: Any,
+                env: Any, expires_at: Any, started: Any) -> None:
+    for name, v in (("listener_id", listener_id), ("event", event), ("run_id", run_id),
+                    ("env", env)):
+        if type(v) is not str or not v:
+            raise TypeError(f"{name} must be a non-empty str, not {v!r}")
+    if type(expression) is not str:
+        raise TypeError(f"expression must be a str, not {type(expression).__name__}")
+    if type(trigger) is not dict:
+        raise TypeError(f"trigger must be a dict (the trigger event), not {type(trigger).__name__}")
+    for name, v in (("expires_at", expires_at), ("run_started_at", started)):
+        if v is not None and type(v) is not int:
+            raise TypeError(f"{name} must be epoch milliseconds (int) or None, not {v!r}")

@@ -1,0 +1,173 @@
+"""Index tables: the per-path lookup structures of one (environment, event name) bucket.
+
+Each table maps a value read from the incoming event to the clauses whose access atom
+it satisfies. Entries are clause objects (anything hashable by identity); a table slot
+holds a single clause directly and a dict of clauses only when shared, which keeps the
+common case — one listener per key, like a reminder id — to one dict entry.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from typing import Any
+
+from ._values import UInt
+
+MISSING = object()
+_NUM, _BOOL = "n", "b"
+_NULL = ("null",)
+
+
+def key_of(v: Any) -> Any:
+    """Hash key under CEL equality: 1, 1u and 1.0 share a key; true and 1 do not.
+
+    Returns None for values that equal no scalar (lists, maps): they have no key.
+    """
+    t = type(v)
+    if t is str or t is bytes:
+        return v
+    if t is int or t is float or t is UInt:
+        return (_NUM, v)
+    if t is bool:
+        return (_BOOL, v)
+    if v is None:
+        return _NULL
+    return None
+
+
+def extract(event: Any, path: tuple[str, ...]) -> Any:
+    """``event[p0][p1]...`` through maps only, or MISSING."""
+    v = event
+    for p in path:
+        if type(v) is not dict:
+            return MISSING
+        v = v.get(p, MISSING)
+        if v is MISSING:
+            return MISSING
+    return v
+
+
+def slot_add(table: dict[Any, Any], key: Any, clause: Any) -> None:
+    cur = table.get(key)
+    if cur is None:
+        table[key] = clause
+    elif type(cur) is dict:
+        cur[clause] = None
+    else:
+        table[key] = {cur: None, clause: None}
+
+
+def slot_remove(table: dict[Any, Any], key: Any, clause: Any) -> None:
+    cur = table.get(key)
+    if cur is clause:
+        del table[key]
+    elif type(cur) is dict:
+        cur.pop(clause, None)
+        if len(cur) == 1:
+            table[key] = next(iter(cur))
+
+
+def slot_extend(entry: Any, out: list[Any]) -> None:
+    if type(entry) is dict:
+        out.extend(entry)
+    else:
+        out.append(entry)
+
+
+class PrefixTable:
+    """``path.startsWith(p)``: prefixes by value, plus the set of prefix lengths in use.
+
+    Complexity: a lookup costs O(L) dict probes for L distinct prefix lengths — at most
+    the length of the value — independent of the number of listeners.
+    """
+
+    __slots__ = ("by_prefix", "lengths")
+
+    def __init__(self) -> None:
+        self.by_prefix: dict[str, Any] = {}
+        self.lengths: dict[int, int] = {}
+
+    def add(self, prefix: str, clause: Any) -> None:
+        slot_add(self.by_prefix, prefix, clause)
+        self.lengths[len(prefix)] = self.lengths.get(len(prefix), 0) + 1
+
+    def remove(self, prefix: str, clause: Any) -> None:
+        slot_remove(self.by_prefix, prefix, clause)
+        n = self.lengths[len(prefix)] - 1
+        if n:
+            self.lengths[len(prefix)] = n
+        else:
+            del self.lengths[len(prefix)]
+
+    def candidates(self, v: Any, out: list[Any]) -> None:
+        if type(v) is not str:
+            return
+        get = self.by_prefix.get
+        size = len(v)
+        for n in self.lengths:
+            if n <= size:
+                e = get(v[:n])
+                if e is not None:
+                    slot_extend(e, out)
+
+    def __len__(self) -> int:
+        return sum(self.lengths.values())
+
+
+class RangeTable:
+    """``path < b`` etc.: per (domain, operator) a sorted list of bounds.
+
+    Complexity: O(log n + k) for k satisfied clauses; insertion and removal O(n) memmove
+    (fast in practice; ranges are chosen only when a clause has no equality atom).
+    """
+
+    __slots__ = ("lists",)
+
+    def __init__(self) -> None:
+        self.lists: dict[tuple[str, str], tuple[list[Any], list[Any]]] = {}
+
+    @staticmethod
+    def domain(v: Any) -> str | None:
+        t = type(v)
+        if t is str:
+            return "s"
+        if (t is int or t is float or t is UInt) and v == v:
+            return "n"
+        return None
+
+    def add(self, op: str, bound: Any, clause: Any) -> None:
+        key = (self.domain(bound) or "n", op)
+        bounds, entries = self.lists.setdefault(key, ([], []))
+        i = bisect_right(bounds, bound)
+        bounds.insert(i, bound)
+        entries.insert(i, clause)
+
+    def remove(self, op: str, bound: Any, clause: Any) -> None:
+        key = (self.domain(bound) or "n", op)
+        bounds, entries = self.lists[key]
+        lo, hi = bisect_left(bounds, bound), bisect_right(bounds, bound)
+        for i in range(lo, hi):
+            if entries[i] is clause:
+                del bounds[i], entries[i]
+                break
+        if not bounds:
+            del self.lists[key]
+
+    def candidates(self, v: Any, out: list[Any]) -> None:
+        d = self.domain(v)
+        if d is None:
+            return
+        for (dom, op), (bounds, entries) in self.lists.items():
+            if dom != d:
+                continue
+            if op == ">":
+                out.extend(entries[: bisect_left(bounds, v)])
+            elif op == ">=":
+                out.extend(entries[: bisect_right(bounds, v)])
+            elif op == "<":
+                out.extend(entries[bisect_right(bounds, v):])
+            else:
+                out.extend(entries[bisect_left(bounds, v):])
+
+    def __len__(self) -> int:
+        return sum(len(b) for b, _ in self.lists.values())

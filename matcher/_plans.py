@@ -1,0 +1,106 @@
+"""Plan: a rule's clauses, access predicates and verifiers, per rule text and value types.
+
+``plan_for(rule, values)`` is the per-registration entry point: it looks up (or builds,
+once per rule and signature) the plan, whose clause verifiers are shared code objects
+taking the listener's hole values as parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import _ast as A
+from ._access import SCAN, Access, choose
+from ._interpolate import Rule, signature, specialize
+from ._normalize import Clause, TooManyClauses, atom_expr, dnf
+from ._program import factory_for
+
+ASYNC = frozenset({"async"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClausePlan:
+    """One DNF clause: its access atom and the factory of the verifier of the rest."""
+
+    access: Access
+    clause: Clause
+    verify_tree: A.Expr | None
+    make: Any
+    consts: tuple[Any, ...]
+
+    def verifier(self, values: list[Any]) -> Any:
+        """The compiled check of the non-access atoms, bound to ``values`` (or None)."""
+        if self.make is None:
+            return None
+        return self.make(*[values[c.index] if type(c) is A.Slot else c for c in self.consts])
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    clauses: tuple[ClausePlan, ...]
+    capped: bool  # DNF over the cap: one clause verifying the whole residual
+
+
+def _conjunction(atoms: Clause, display: bool = False) -> A.Expr | None:
+    """The clause as one expression; ``display`` writes negative atoms as ``!(x)``."""
+    if not atoms:
+        return None
+    if display:
+        exprs = tuple(n if pos else A.Unary("!", n, pos=n.pos) for n, pos in atoms)
+    else:
+        exprs = tuple(atom_expr(a) for a in atoms)
+    return exprs[0] if len(exprs) == 1 else A.And(exprs)
+
+
+def _clause_plan(text: str, access: Access, clause: Clause, rest: Clause) -> ClausePlan:
+    tree = _conjunction(rest)
+    if tree is None:
+        return ClausePlan(access, clause, None, None, ())
+    make, consts = factory_for(text, tree, ASYNC)
+    return ClausePlan(access, clause, tree, make, tuple(consts))
+
+
+def full_clause_plan(text: str, clause: Clause) -> ClausePlan:
+    """The same clause with no access atom: verify everything (the scan fallback)."""
+    return _clause_plan(text, SCAN, clause, clause)
+
+
+class PlanCache:
+    """(rule text, signature) → Plan."""
+
+    MAX_CLAUSES = 16
+    """DNF clause cap. Five cancel rules with a few ``||`` each stay far below it; past it
+    the listener is evaluated on every event of its name (correct, just slower)."""
+
+    MAX_ENTRIES = 8192
+
+    def __init__(self) -> None:
+        self._plans: dict[tuple[str, tuple[Any, ...]], Plan] = {}
+
+    def plan_for(self, rule: Rule, values: list[Any]) -> Plan:
+        key = (rule.text, signature(values))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._build(rule, key[1])
+            if len(self._plans) >= self.MAX_ENTRIES:
+                self._plans.pop(next(iter(self._plans)))
+            self._plans[key] = plan
+        return plan
+
+    def _build(self, rule: Rule, sig: tuple[Any, ...]) -> Plan:
+        tree = specialize(rule.template, sig)
+        try:
+            clauses = dnf(tree, self.MAX_CLAUSES)
+        except TooManyClauses:
+            make, consts = factory_for(rule.text, tree, ASYNC)
+            whole = ClausePlan(SCAN, (), tree, make, tuple(consts))
+            return Plan((whole,), True)
+        plans = []
+        for clause in clauses:
+            access, rest = choose(clause)
+            plans.append(_clause_plan(rule.text, access, clause, rest))
+        return Plan(tuple(plans), False)
+
+
+PLANS = PlanCache()
