@@ -1,0 +1,179 @@
+"""Rendering: the Markdown report (REPORT.md) from the results dictionary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.scaling import ENGINES
+
+
+def _us(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 100_000:
+        return f"{value / 1000:,.0f} ms"
+    if value >= 1000:
+        return f"{value / 1000:,.1f} ms"
+    return f"{value:.2f} µs" if value < 10 else f"{value:,.1f} µs"
+
+
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}×" if value >= 100 else f"{value:,.2g}×" if value < 10 else f"{value:.0f}×"
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    m = results["machine"]
+    verdict = "all agree with brute force" if results["ok"] else "FAILURES (see end)"
+    return [
+        "# cancelmatch benchmark report",
+        "",
+        f"- **Date:** {m['timestamp']} (UTC)",
+        f"- **CPU:** {m['cpu']}, {m['cores']} cores (shared with other work while measuring)",
+        f"- **Python:** {m['python']} on {m['os']}",
+        f"- **Mode:** {results['mode']} — reproduce with `{results['command']}`",
+        f"- **Result checks:** {verdict}",
+        f"- **Wall time:** {results['wall_s']:.0f} s",
+        "",
+        "Ratios are *engine time / our index time* at the same N (higher = slower than ours).",
+        "Rows marked *extrapolated* were not measured at that N: their cost is linear in the",
+        "number of pending listeners, so the per-listener cost measured where stated is scaled.",
+        "",
+    ]
+
+
+def _scaling(scaling: list[dict[str, Any]]) -> list[str]:
+    out = ["## Match latency vs pending listeners", "", "![scaling plot](scaling.png)", ""]
+    for result in scaling:
+        out += [f"### {result['title']}", ""]
+        ex = result.get("access_examples", {}).get("l-0")
+        if ex:
+            out += [
+                f"Residual of listener 0: `{ex['residual']}`; access: "
+                f"{'; '.join(ex['access']) or '—'}",
+                "",
+            ]
+        out += [
+            "| workload | engine | N | median | p99 | ratio to index | how |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for r in result["rows"]:
+            how = r["method"] if r["method"] != "measured" else f"measured, {r['samples']} events"
+            out.append(
+                f"| {result['workload']} | {ENGINES[r['engine']]} | {r['n']:,} | "
+                f"{_us(r['median_us'])} | {_us(r['p99_us'])} | {_ratio(r['ratio'])} | {how} |"
+            )
+        if result.get("adds_per_s"):
+            out.append(f"\nIndex adds while growing this workload: {result['adds_per_s']:,.0f}/s.")
+        out.append("")
+    return out
+
+
+def _wordlist(wl: dict[str, Any]) -> list[str]:
+    out = [
+        "## Word-list scaling",
+        "",
+        "![word-list plot](wordlist.png)",
+        "",
+        f"{wl['words']:,} words, {wl['events_per_point']} events per point (stride 761), "
+        f"a point every {wl['step']} listeners.",
+        "",
+        "| rule | listeners | events/s | matches in the events | agrees |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for mode in wl["modes"]:
+        pts = mode["points"]
+        picks = {p["listeners"]: p for p in pts if p["listeners"] in (100, 1000, 5000, 10000)}
+        picks[pts[-1]["listeners"]] = pts[-1]
+        for n in sorted(picks):
+            p = picks[n]
+            out.append(
+                f"| `{mode['expression']}` | {n:,} | {p['events_per_s']:,.0f} | "
+                f"{p['matches']:,} | {'yes' if mode['agree'] else 'NO'} |"
+            )
+    return out + [""]
+
+
+def _citylots(cl: dict[str, Any]) -> list[str]:
+    rates = cl["events_per_s"]
+    base = rates.get("index")
+    out = [
+        "## CityLots (event-ruler rules as CEL, real nested events)",
+        "",
+        f"{cl['rules']} listeners, {cl['events']} GeoJSON features; {cl['cel_python_note']}.",
+        "",
+        "| engine | events/s | ratio to index |",
+        "| --- | ---: | ---: |",
+    ]
+    for engine, rate in rates.items():
+        out.append(f"| {ENGINES[engine]} | {rate:,.0f} | {_ratio(base / rate if base else None)} |")
+    out += [
+        "",
+        "| type | rule | CEL | matches | brute force | README |",
+        "| --- | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for r in cl["rows"]:
+        out.append(
+            f"| {r['type']} | {r['rule']} | `{r['cel']}` | {r['matches']} | "
+            f"{r['brute_force']} | {r['readme']} |"
+        )
+    return out + [""]
+
+
+def _registration(rows: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "## Registration and memory (pure-equality listeners, fresh interpreter)",
+        "",
+        "| N | adds/s (cumulative) | RSS delta | bytes per listener |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['n']:,} | {r['adds_per_s']:,.0f} | {r['rss_delta_bytes'] / 2**20:,.1f} MiB"
+            f" | {r['bytes_per_listener']:,.0f} |"
+        )
+    return out + ["", "Bytes per listener include the trigger event the index keeps for each.", ""]
+
+
+def _service(svc: dict[str, Any]) -> list[str]:
+    out = ["## Service (gRPC on localhost)", ""]
+    if "skipped" in svc:
+        return out + [f"Not measured: {svc['skipped']}", ""]
+    out += ["| measurement | value |", "| --- | ---: |"]
+    for key, value in svc["rows"].items():
+        out.append(
+            f"| {key} | {value:,.0f} |"
+            if isinstance(value, float | int)
+            else f"| {key} | {value} |"
+        )
+    return out + [""]
+
+
+def _checks(results: dict[str, Any]) -> list[str]:
+    bad = [c for c in results["checks"] if not c["agree"]]
+    out = [
+        "## Result checks",
+        "",
+        f"{len(results['checks'])} comparisons with brute force, {len(bad)} disagreements.",
+    ]
+    out += [f"- **{c['section']} / {c['name']}**: {c.get('detail', '')}" for c in bad]
+    return out + [""]
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    sections = results["sections"]
+    lines = _header(results)
+    if "scaling" in sections:
+        lines += _scaling(sections["scaling"])
+    if "wordlist" in sections:
+        lines += _wordlist(sections["wordlist"])
+    if "citylots" in sections:
+        lines += _citylots(sections["citylots"])
+    if "registration" in sections:
+        lines += _registration(sections["registration"])
+    if "service" in sections:
+        lines += _service(sections["service"])
+    for name, why in results.get("skipped", {}).items():
+        lines += [f"## {name}", "", f"Skipped: {why}", ""]
+    return "\n".join(lines + _checks(results))
