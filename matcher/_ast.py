@@ -302,3 +302,20 @@ def map_literals(node: Expr, fn: Any) -> Expr:
     if not kids:
         return node
     return with_children(node, tuple(map_literals(k, fn) for k in kids))
+
+
+def qualified_variable(node: Expr, variables: frozenset[str] | set[str]) -> tuple[str, tuple[str, ...]] | None:
+    """For ``a.b.c`` with a variable declared as ``a.b``: ``("a.b", ("c",))`` (longest prefix).
+
+    CEL resolves dotted names against declarations before field selection.
+    """
+    if not isinstance(node, Select) or node.test_only:
+        return None
+    path = path_of(node)
+    if path is None:
+        return None
+    for k in range(len(path), 1, -1):
+        name = ".".join(path[:k])
+        if name in variables:
+            return name, path[k:]
+    return None

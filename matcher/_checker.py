@@ -73,6 +73,9 @@ class Checker:
         path = A.path_of(node)
         if path is not None and ".".join(path) in TYPES and path[0] not in scope | self.variables:
             return "type"
+        qualified = A.qualified_variable(node, self.variables)
+        if qualified is not None and qualified[0].split(".")[0] not in scope:
+            return DYN
         operand = self.check(node.operand, scope)
         if operand not in (DYN, "map"):
             raise self.fail(f"type '{operand}' has no fields (selecting '{node.field}')", node)

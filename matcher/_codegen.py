@@ -127,12 +127,16 @@ class CodeGenerator:
             return f"act[{node.name!r}]"
         if node.name in TYPES:
             return f"TYPES[{node.name!r}]"
-        raise AssertionError(f"unchecked identifier {node.name!r}")
+        # Only reachable with checking disabled: an unbound name is a runtime error.
+        return f"unbound({node.name!r})"
 
     def visit_Select(self, node: A.Select) -> str:
         type_name = _qualified_type(node)
         if type_name is not None and not (A.free_variables(node) & self.variables):
             return f"TYPES[{type_name!r}]"
+        qualified = A.qualified_variable(node, self.variables)
+        if qualified is not None and qualified[0].split(".")[0] not in self.scope:
+            return f"act[{qualified[0]!r}]" + "".join(f"[{p!r}]" for p in qualified[1])
         operand = self.visit(node.operand)
         if node.test_only:
             return f"has_field({operand}, {node.field!r})"
@@ -181,8 +185,9 @@ class CodeGenerator:
                 # No other CEL value equals a str (or bytes) in Python either: exact.
                 return f"({left} == {right})"
             if vt in _NUMERIC_LITERAL:
-                # Python's int/float/UInt comparison is exact; only bool must be excluded.
-                return f"({left} == {right} and {left}.__class__ is not bool)"
+                # Same class: Python's == is CEL's. Mixed int/double goes through eq(),
+                # which rounds the integer to a double first as CEL does.
+                return f"({left} == {right} if {left}.__class__ is {vt.__name__} else eq({left}, {right}))"
             return f"eq({left}, {right})"
         right = self.visit(right_node)
         return f"eq({left}, {right})"
@@ -191,7 +196,7 @@ class CodeGenerator:
         if isinstance(right_node, A.Literal):
             vt = _literal_type(right_node.value)
             if vt in _NUMERIC_LITERAL:
-                return f"({left} {op} {right} if {left}.__class__ in NUMERIC else {_CMP_NAME[op]}({left}, {right}))"
+                return f"({left} {op} {right} if {left}.__class__ is {vt.__name__} else {_CMP_NAME[op]}({left}, {right}))"
             if vt is str:
                 return f"({left} {op} {right} if {left}.__class__ is str else {_CMP_NAME[op]}({left}, {right}))"
         return f"{_CMP_NAME[op]}({left}, {right})"

@@ -92,7 +92,8 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         tok = c[0]
         if tok.type == "ESCAPED_IDENT":
             return str(tok)[1:-1], tok.start_pos
-        return _check_name(tok), tok.start_pos
+        # Reserved words are fine after a dot: `{'as': 1}.as`, `a.as()` (CEL spec).
+        return str(tok), tok.start_pos
 
     def select(self, c: Any) -> A.Select:
         return A.Select(c[0], c[2][0], pos=c[1].start_pos)

@@ -43,6 +43,10 @@ def _not_bool(value: Any) -> EvalError:
     return EvalError(f"no such overload: expected bool, got {shown}")
 
 
+def _unbound(name: str) -> Any:
+    raise EvalError(f"undeclared reference to '{name}'")
+
+
 def _iteration_range(value: Any) -> Any:
     t = type(value)
     if t is list or t is dict:
@@ -85,9 +89,11 @@ def _namespace(limits: Limits) -> dict[str, Any]:
         F={name: spec.impl for name, spec in FUNCTIONS.items()},
         TYPES=TYPES,
         NUMERIC=(int, float, UInt),
+        UInt=UInt,
         CEL_ERRORS=CEL_ERRORS,
         MAX_ITERATIONS=limits.max_iterations,
         not_bool=_not_bool,
+        unbound=_unbound,
         iteration_range=_iteration_range,
         budget_exceeded=lambda: _BudgetExceeded(
             f"evaluation exceeded its budget of {limits.max_iterations} comprehension iterations"),
@@ -203,9 +209,11 @@ def read_paths(tree: A.Expr, variables: Iterable[str]) -> set[tuple[str, ...]]:
     return out
 
 
-def build(text: str, tree: A.Expr, variables: frozenset[str], limits: Limits) -> tuple[Program, CodeGenerator]:
+def build(text: str, tree: A.Expr, variables: frozenset[str], limits: Limits,
+          checked: bool = True) -> tuple[Program, CodeGenerator]:
     """Check and generate ``tree``; return the Program and the generator (its consts)."""
-    check(tree, text, variables)
+    if checked:
+        check(tree, text, variables)
     gen = CodeGenerator(variables)
     source = gen.generate(tree)
     make = CODE_CACHE.factory(source, limits)
@@ -222,8 +230,11 @@ def factory_for(text: str, tree: A.Expr, variables: frozenset[str],
 
 
 def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
-            limits: Limits = DEFAULT_LIMITS) -> Program:
+            limits: Limits = DEFAULT_LIMITS, check: bool = True) -> Program:
     """Compile a CEL expression. Raises CompileError with line, column and a caret.
+
+    ``check=False`` skips the static checks (like cel-go's unchecked ASTs): undeclared
+    names and impossible overloads then surface as evaluation errors.
 
     Complexity: O(n) in the text; a literal variant of a cached shape skips parsing.
     """
@@ -232,6 +243,8 @@ def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
     declared = frozenset(variables)
     from ._shapes import SHAPES
 
+    if not check:
+        return build(text, parse(text, limits), declared, limits, checked=False)[0]
     program = SHAPES.lookup(text, declared, limits)
     if program is not None:
         return program

@@ -321,7 +321,7 @@ def _run(case: Case) -> Outcome:
 
     kind, want = _expected(case)
     try:
-        prog = matcher.compile(case.expr, variables=case.variables)
+        prog = matcher.compile(case.expr, variables=case.variables, check=not case.disable_check)
     except matcher.CompileError as e:
         return Outcome(kind == "error", f"compile error: {e.message} (col {e.column})")
     except Exception as e:  # reported as a crash, never hidden
