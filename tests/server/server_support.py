@@ -60,10 +60,11 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.grpc_port = self.http_port = 0
         self.log_path = data_dir / "server.log"
+        self.log_offset = 0  # where this process's lines start (the log survives restarts)
 
     def start(self) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        offset = self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
                "--grpc-port", "0", "--http-port", "0", "--data-dir", str(self.data_dir),
                "--grace", "2", *self.args]
@@ -78,8 +79,9 @@ class ServerProcess:
     def target(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
-    def log_lines(self, offset: int = 0) -> list[dict[str, Any]]:
-        lines = self.log_path.read_bytes()[offset:].decode().splitlines()
+    def log_lines(self, offset: int | None = None) -> list[dict[str, Any]]:
+        start = self.log_offset if offset is None else offset
+        lines = self.log_path.read_bytes()[start:].decode().splitlines()
         out = []
         for line in lines:
             try:
@@ -88,7 +90,8 @@ class ServerProcess:
                 out.append({"msg": line})
         return out
 
-    def wait_for_log(self, msg: str, offset: int = 0, limit_s: float = 60) -> dict[str, Any]:
+    def wait_for_log(self, msg: str, offset: int | None = None,
+                     limit_s: float = 60) -> dict[str, Any]:
         """Poll the log for a line (a liveness bound, not a timing assertion)."""
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
