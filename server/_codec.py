@@ -28,7 +28,9 @@ RUN_STATUSES = {
     "cancelled": pb.RUN_STATUS_CANCELLED,
     "finished": pb.RUN_STATUS_FINISHED,
 }
-USAGES = {pb.USAGE_CANCEL_IF: "cancel_if", pb.USAGE_MATCH: "match", pb.USAGE_BULK_IF: "bulk_if"}
+USAGES: dict[int, str] = {
+    pb.USAGE_CANCEL_IF: "cancel_if", pb.USAGE_MATCH: "match", pb.USAGE_BULK_IF: "bulk_if",
+}
 
 
 def usage(value: int, field: str = "usage") -> str:

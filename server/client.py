@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import grpc
 
 from ._proto import cancelmatch_pb2 as pb
 from ._proto import cancelmatch_pb2_grpc as pb_grpc
 
+_R = TypeVar("_R")
 _USAGES = {"cancel_if": pb.USAGE_CANCEL_IF, "match": pb.USAGE_MATCH, "bulk_if": pb.USAGE_BULK_IF}
 
 
@@ -37,6 +38,16 @@ def rule_message(rule: Mapping[str, str]) -> pb.CancelRule:
                          expression=rule.get("if", ""), timeout=rule.get("timeout", ""))
 
 
+class DecisionStream(Protocol):
+    """What :meth:`Client.watch` returns: an iterator of decisions that can be cancelled."""
+
+    def __iter__(self) -> Iterator[pb.Decision]: ...
+
+    def __next__(self) -> pb.Decision: ...
+
+    def cancel(self) -> bool: ...
+
+
 class Client:
     def __init__(self, target: str, *, env: str = "", signing_key: str | None = None,
                  timeout: float = 30.0, channel: grpc.Channel | None = None) -> None:
@@ -44,9 +55,12 @@ class Client:
         self.timeout = timeout
         self._channel = channel or grpc.insecure_channel(target)
         self._md = (("authorization", f"Bearer {signing_key}"),) if signing_key else ()
-        self.runner = pb_grpc.RunnerStub(self._channel)
-        self.expressions = pb_grpc.ExpressionsStub(self._channel)
-        self.cancellations = pb_grpc.CancellationsStub(self._channel)
+        # The generated stubs carry no annotations; the methods below give the types.
+        self.runner: Any = pb_grpc.RunnerStub(self._channel)  # type: ignore[no-untyped-call]
+        self.expressions: Any = pb_grpc.ExpressionsStub(  # type: ignore[no-untyped-call]
+            self._channel)
+        self.cancellations: Any = pb_grpc.CancellationsStub(  # type: ignore[no-untyped-call]
+            self._channel)
 
     def close(self) -> None:
         self._channel.close()
@@ -57,8 +71,8 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: Any, request: Any) -> Any:
-        return method(request, timeout=self.timeout, metadata=self._md)
+    def _call(self, method: Any, request: Any, returns: type[_R]) -> _R:
+        return cast(_R, method(request, timeout=self.timeout, metadata=self._md))
 
     # ------------------------------------------------------------------ runner
 
@@ -72,54 +86,56 @@ class Client:
 
     def register_run(self, **run: Any) -> pb.RegisterRunResponse:
         """Keyword arguments as :meth:`run_request`."""
-        return self._call(self.runner.RegisterRun, self.run_request(**run))
+        req = self.run_request(**run)
+        return self._call(self.runner.RegisterRun, req, pb.RegisterRunResponse)
 
     def register_runs(self, runs: Iterable[Mapping[str, Any]]) -> pb.RegisterRunsResponse:
         req = pb.RegisterRunsRequest(runs=[self.run_request(**r) for r in runs])
-        return self._call(self.runner.RegisterRuns, req)
+        return self._call(self.runner.RegisterRuns, req, pb.RegisterRunsResponse)
 
     def finish_run(self, run_id: str) -> pb.FinishRunResponse:
-        return self._call(self.runner.FinishRun, pb.FinishRunRequest(env=self.env, run_id=run_id))
+        req = pb.FinishRunRequest(env=self.env, run_id=run_id)
+        return self._call(self.runner.FinishRun, req, pb.FinishRunResponse)
 
     def publish(self, events: Iterable[Mapping[str, Any]]) -> pb.PublishEventsResponse:
         req = pb.PublishEventsRequest(env=self.env, events=[event_message(e) for e in events])
-        return self._call(self.runner.PublishEvents, req)
+        return self._call(self.runner.PublishEvents, req, pb.PublishEventsResponse)
 
-    def watch(self) -> Iterator[pb.Decision]:
+    def watch(self) -> DecisionStream:
         """Unacknowledged decisions, then new ones; ``.cancel()`` on the result ends it."""
-        return self.runner.WatchDecisions(pb.WatchDecisionsRequest(env=self.env),
-                                          metadata=self._md)
+        return cast(DecisionStream, self.runner.WatchDecisions(
+            pb.WatchDecisionsRequest(env=self.env), metadata=self._md))
 
     def ack(self, decision_ids: Iterable[str]) -> int:
         req = pb.AckDecisionsRequest(env=self.env, decision_ids=list(decision_ids))
-        return int(self._call(self.runner.AckDecisions, req).acked)
+        return int(self._call(self.runner.AckDecisions, req, pb.AckDecisionsResponse).acked)
 
     def sync_functions(self, app_id: str, functions: Mapping[str, Iterable[Mapping[str, str]]]
                        ) -> pb.SyncFunctionsResponse:
         req = pb.SyncFunctionsRequest(env=self.env, app_id=app_id, functions=[
             pb.FunctionConfig(function_id=fid, cancel_on=[rule_message(r) for r in rules])
             for fid, rules in functions.items()])
-        return self._call(self.runner.SyncFunctions, req)
+        return self._call(self.runner.SyncFunctions, req, pb.SyncFunctionsResponse)
 
     # ------------------------------------------------------------------ expressions
 
     def validate(self, expression: str, usage: str = "cancel_if") -> pb.ValidateResponse:
         req = pb.ValidateRequest(expression=expression, usage=_USAGES[usage])
-        return self._call(self.expressions.Validate, req)
+        return self._call(self.expressions.Validate, req, pb.ValidateResponse)
 
     def explain(self, rule: Mapping[str, str],
                 trigger: Mapping[str, Any] | None = None) -> pb.ExplainResponse:
         req = pb.ExplainRequest(rule=rule_message(rule))
         if trigger is not None:
             req.trigger.CopyFrom(event_message(trigger))
-        return self._call(self.expressions.Explain, req)
+        return self._call(self.expressions.Explain, req, pb.ExplainResponse)
 
     def evaluate(self, expression: str, event: Any = None, async_: Any = None
                  ) -> pb.EvaluateResponse:
         req = pb.EvaluateRequest(expression=expression,
                                  event_json=json.dumps(event) if event is not None else "",
                                  async_json=json.dumps(async_) if async_ is not None else "")
-        return self._call(self.expressions.Evaluate, req)
+        return self._call(self.expressions.Evaluate, req, pb.EvaluateResponse)
 
     # ------------------------------------------------------------------ cancellations
 
@@ -130,13 +146,14 @@ class Client:
                                            started_before=started_before, expression=condition)
         if started_after is not None:
             req.started_after = started_after
-        return self._call(self.cancellations.CreateCancellation, req)
+        return self._call(self.cancellations.CreateCancellation, req, pb.Cancellation)
 
     def list_cancellations(self) -> list[pb.Cancellation]:
         resp = self._call(self.cancellations.ListCancellations,
-                          pb.ListCancellationsRequest(env=self.env))
+                          pb.ListCancellationsRequest(env=self.env), pb.ListCancellationsResponse)
         return list(resp.cancellations)
 
     def delete_cancellation(self, cancellation_id: str) -> None:
         self._call(self.cancellations.DeleteCancellation,
-                   pb.DeleteCancellationRequest(env=self.env, id=cancellation_id))
+                   pb.DeleteCancellationRequest(env=self.env, id=cancellation_id),
+                   pb.DeleteCancellationResponse)

@@ -26,7 +26,9 @@ OUT_DIR = Path(__file__).resolve().parent / "_proto"
 # another protoc emits different bytes, so the staleness test only compares like with like.
 GRPC_TOOLS_VERSION = "1.85.1"
 GENERATED = ("cancelmatch_pb2.py", "cancelmatch_pb2.pyi", "cancelmatch_pb2_grpc.py")
-INIT_TEXT = '"""Generated protobuf/gRPC code (private; regenerate with `python -m server.codegen`)."""\n'
+INIT_TEXT = (
+    '"""Generated protobuf/gRPC code (private; regenerate with `python -m server.codegen`)."""\n'
+)
 
 _ABS_IMPORT = re.compile(r"^from cancelmatch\.v1 import (cancelmatch_pb2 as \w+)$", re.M)
 
@@ -63,11 +65,11 @@ def stale_files(committed: Path = OUT_DIR) -> list[str]:
     """Names of generated files whose committed text differs from a fresh generation."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh = generate(Path(tmp))
-        return [
-            p.name
-            for p in fresh
-            if not (committed / p.name).exists() or (committed / p.name).read_text() != p.read_text()
-        ]
+        return [p.name for p in fresh if _text(committed / p.name) != p.read_text()]
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:

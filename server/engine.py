@@ -114,7 +114,8 @@ class Engine:
 
     def _rebuild(self) -> int:
         """Re-add every unexpired listener of a pending run from the store."""
-        now, restored, last = self.clock(), 0, ("", "", {})
+        now, restored = self.clock(), 0
+        last: tuple[str, str, dict[str, Any]] = ("", "", {})
         for (env, run_id, i, name, expr, expires, started, tid, tname, tts,
              tdata) in self.store.pending_listeners():
             if expires < now:

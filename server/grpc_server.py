@@ -21,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import _codec as codec
+from . import _validate as check
 from . import expressions
 from ._interceptors import AuthInterceptor, ErrorInterceptor, LoggingInterceptor
 from ._proto import cancelmatch_pb2 as pb
@@ -85,8 +86,8 @@ class ExpressionsServicer(pb_grpc.ExpressionsServicer):
         trigger = None
         if request.HasField("trigger"):
             t = codec.event(request.trigger)
-            data = expressions.check.event_data(t.data_json, "trigger.data", self.config)
-            trigger = expressions.check.event_dict(t, data)
+            data = check.event_data(t.data_json, "trigger.data", self.config)
+            trigger = check.event_dict(t, data)
         out = expressions.explain(codec.rule(request.rule), trigger, self.config)
         return pb.ExplainResponse(
             expression=out["expression"], residual=out["residual"], status=out["status"],
@@ -196,9 +197,9 @@ def build_server(config: Config, engine: Engine | None = None) -> Service:
                  ("grpc.max_send_message_length", config.max_message_bytes),
                  ("grpc.so_reuseport", 0)],
     )
-    pb_grpc.add_RunnerServicer_to_server(RunnerServicer(engine), server)
-    pb_grpc.add_ExpressionsServicer_to_server(ExpressionsServicer(config), server)
-    pb_grpc.add_CancellationsServicer_to_server(CancellationsServicer(engine), server)
+    pb_grpc.add_RunnerServicer_to_server(RunnerServicer(engine), server)  # type: ignore[no-untyped-call]
+    pb_grpc.add_ExpressionsServicer_to_server(ExpressionsServicer(config), server)  # type: ignore[no-untyped-call]
+    pb_grpc.add_CancellationsServicer_to_server(CancellationsServicer(engine), server)  # type: ignore[no-untyped-call]
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

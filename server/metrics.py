@@ -100,8 +100,9 @@ class Metrics:
 
     def render(self) -> str:
         lines: list[str] = []
-        for metric in (*self.gauges, self.events, self.registrations, self.decisions,
-                       self.match_latency):
+        metrics: list[Counter | Gauge | Histogram] = [
+            *self.gauges, self.events, self.registrations, self.decisions, self.match_latency]
+        for metric in metrics:
             lines += metric.render()
         return "\n".join(lines) + "\n"
 

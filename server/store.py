@@ -272,5 +272,7 @@ class Store:
 
 
 def _decision(row: tuple[Any, ...]) -> Decision:
-    *head, event_json = row
-    return Decision(*head, function_cancelled_event=json.loads(event_json))
+    (decision_id, env, run_id, app_id, function_id, cause, rule_index, event_id, event_name,
+     cancellation_id, decided_at, event_json) = row
+    return Decision(decision_id, env, run_id, app_id, function_id, cause, rule_index, event_id,
+                    event_name, cancellation_id, decided_at, json.loads(event_json))
