@@ -307,8 +307,11 @@ def add(a: Any, b: Any) -> Any:
     """CEL ``+``: numbers of one type, strings, bytes, lists, timestamp/duration."""
     ta = type(a)
     if ta is type(b):
-        if ta is int:
-            return _int64(a + b)
+        if ta is int:  # inlined _int64: the hot case
+            r = a + b
+            if -0x8000000000000000 <= r <= 0x7FFFFFFFFFFFFFFF:
+                return r
+            raise EvalError("int64 overflow")
         if ta is float or ta is str or ta is bytes or ta is list:
             return a + b
     f = _ADD.get((ta, type(b)))
@@ -321,8 +324,11 @@ def sub(a: Any, b: Any) -> Any:
     """CEL ``-``: numbers of one type, timestamp - duration, timestamp - timestamp, ..."""
     ta = type(a)
     if ta is type(b):
-        if ta is int:
-            return _int64(a - b)
+        if ta is int:  # inlined _int64: the hot case
+            r = a - b
+            if -0x8000000000000000 <= r <= 0x7FFFFFFFFFFFFFFF:
+                return r
+            raise EvalError("int64 overflow")
         if ta is float:
             return a - b
     f = _SUB.get((ta, type(b)))
@@ -335,8 +341,11 @@ def mul(a: Any, b: Any) -> Any:
     """CEL ``*`` on int, uint or double (both operands of one type)."""
     ta = type(a)
     if ta is type(b):
-        if ta is int:
-            return _int64(a * b)
+        if ta is int:  # inlined _int64: the hot case
+            r = a * b
+            if -0x8000000000000000 <= r <= 0x7FFFFFFFFFFFFFFF:
+                return r
+            raise EvalError("int64 overflow")
         if ta is float:
             return a * b
     f = _MUL.get((ta, type(b)))
@@ -417,7 +426,7 @@ def index(container: Any, key: Any) -> Any:
     """CEL ``container[key]``: list position (int, uint or integral double) or map key."""
     tc = type(container)
     if tc is dict:
-        v = _map_get(container, key)
+        v = container.get(key, _MISSING) if type(key) is str else _map_get(container, key)
         if v is _MISSING:
             raise EvalError(f"no such key: {show_value(key)}")
         return v

@@ -341,13 +341,17 @@ def accessor(name: str) -> Callable[..., int]:
     on_timestamp = _TIMESTAMP_ACCESSORS[name]
     on_duration = _DURATION_ACCESSORS.get(name)
 
-    def impl(receiver: Any, tz: Any = None) -> int:
+    def impl(receiver: Any, *zone: Any) -> int:
+        # *zone rather than a None default: CEL `t.getHours(null)` must not mean UTC.
         t = type(receiver)
         if t is Timestamp:
-            return on_timestamp(receiver, tz)
-        if t is Duration and on_duration is not None and tz is None:
+            if not zone:
+                return on_timestamp(receiver, None)
+            if len(zone) == 1 and type(zone[0]) is str:
+                return on_timestamp(receiver, zone[0])
+        elif t is Duration and on_duration is not None and not zone:
             return on_duration(receiver)
-        args = _type_name(receiver) + ("" if tz is None else ", " + _type_name(tz))
+        args = ", ".join(_type_name(a) for a in (receiver, *zone))
         raise EvalError(f"no such overload: {name}({args})")
 
     impl.__name__ = impl.__qualname__ = name

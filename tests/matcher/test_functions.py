@@ -459,9 +459,18 @@ def test_bad_time_zones(tz: str, message: str) -> None:
         call("getHours", ts(FEB13), tz)
 
 
-def test_time_zone_must_be_a_string() -> None:
-    with raises("no such overload: time zone must be a string, got int"):
-        call("getHours", ts(FEB13), 5)
+@pytest.mark.parametrize(("zone", "shown"), [(5, "int"), (None, "null_type")])
+def test_time_zone_must_be_a_string(zone: Any, shown: str) -> None:
+    # null must not silently mean UTC
+    with raises(f"no such overload: getHours\\(google.protobuf.Timestamp, {shown}\\)"):
+        call("getHours", ts(FEB13), zone)
+    with raises(f"no such overload: time zone must be a string, got {shown}"):
+        T.utc_offset_seconds(ts(FEB13), zone)
+
+
+def test_accessors_take_at_most_one_zone() -> None:
+    with raises("no such overload: getHours"):
+        call("getHours", ts(FEB13), "UTC", "UTC")
 
 
 @pytest.mark.parametrize(("nanos", "name", "expected"), [
