@@ -358,6 +358,8 @@ def _entry(listener: Listener, cp: ClausePlan, rule: Rule, values: list[Any]) ->
         return ClauseEntry(listener, cp.verifier(values), SCAN, None)
     if cp.access.kind == "range" and RangeTable.domain(operand[1]) is None:
         return None  # a NaN bound: the comparison is never true
+    if cp.access.kind == "in" and not operand:
+        return None  # `x in []` is never true
     return ClauseEntry(listener, cp.verifier(values), cp.access, operand)
 
 
