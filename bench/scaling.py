@@ -85,6 +85,7 @@ class _State:
     ours: baselines.OurScan
     counting: CountingMatcher
     specs: list[ListenerSpec] = field(default_factory=list)
+    residuals: list[str] = field(default_factory=list)
     add_seconds: float = 0.0
     not_stored: list[str] = field(default_factory=list)
     access: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +104,7 @@ def _grow(state: _State, n: int) -> None:
             state.access[spec.listener_id] = {"residual": res.residual, "access": list(res.access)}
         state.counting.add(spec)
         state.ours.add(spec)
+        state.residuals.append(res.residual)
     state.specs.extend(new)
 
 
@@ -196,7 +198,7 @@ def _cel_expr(
     per_listener: list[float],
 ) -> list[Row]:
     if n <= cfg.cel_expr_cap:
-        scan = baselines.CelExprScan(state.specs)
+        scan = baselines.CelExprScan(state.specs, state.residuals)
         sample = time_calls(scan.match, events, budget_s=cfg.budget_s)
         checks.append(_compare(state, "scan_cel_expr", n, sample, events, expected))
         per_listener[:] = [sample.median_us() / n, sample.p99_us() / n, float(n)]
@@ -226,7 +228,7 @@ def _cel_python(
     checks: list[Check],
 ) -> list[Row]:
     if n <= cfg.cel_python_measured_max:
-        scan = baselines.CelPyScan(state.specs)
+        scan = baselines.CelPyScan(state.specs, state.residuals)
         sample = time_calls(scan.match, events, budget_s=cfg.budget_s, min_calls=1)
         checks.append(_compare(state, "scan_cel_python", n, sample, events, expected))
         return [_row(state, "scan_cel_python", n, sample)]
@@ -237,7 +239,7 @@ def _cel_python(
     wanted = set().union(*expected[:5])
     chosen = {s.run_id for s in subset}
     subset += [s for s in _specs_for_runs(state, wanted) if s.run_id not in chosen]
-    scan = baselines.CelPyScan(subset)
+    scan = baselines.CelPyScan(subset, [state.residuals[_position(s)] for s in subset])
     sample = time_calls(scan.match, events, budget_s=cfg.budget_s, min_calls=3)
     runs = {s.run_id for s in subset}
     checks.append(_compare(state, "scan_cel_python", n, sample, events, expected, restrict=runs))
@@ -253,8 +255,11 @@ def _cel_python(
     ]
 
 
+def _position(spec: ListenerSpec) -> int:
+    return int(spec.run_id.split("-", 1)[1])  # run ids are "run-%08d" of the position
+
+
 def _specs_for_runs(state: _State, runs: set[str]) -> list[ListenerSpec]:
-    # Run ids are "run-%08d" of the listener position (see workloads._spec).
     return [state.specs[int(r.split("-", 1)[1])] for r in sorted(runs)]
 
 

@@ -27,7 +27,7 @@ DATA_DIR = report.default_data_dir()
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     out = tmp_path_factory.mktemp("bench-quick")
-    sections = ["scaling", "wordlist", "citylots", "registration"]
+    sections = ["scaling", "wordlist", "citylots", "registration", "service"]
     results = report.run(sections, quick=True, data_dir=DATA_DIR)
     results["command"] = "python -m bench --quick"
     report.write(results, out, plots=True)
@@ -81,6 +81,14 @@ def test_citylots_counts_match_readme(quick: tuple[dict[str, Any], Path]) -> Non
     assert {(r["type"], r["rule"]): r["matches"] for r in city["rows"]}[
         ("EQUALS_IGNORE_CASE", 3)
     ] == 236
+
+
+def test_service_decisions_agree(quick: tuple[dict[str, Any], Path]) -> None:
+    service = quick[0]["sections"]["service"]
+    if "skipped" in service:
+        pytest.skip(service["skipped"])
+    assert service["checks"] and all(service["checks"].values()), service["checks"]
+    assert service["rows"]["pending listeners"] == 2_000
 
 
 def test_wordlist_agrees(quick: tuple[dict[str, Any], Path]) -> None:
