@@ -49,6 +49,9 @@ class BulkCancellations:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # (env, app, function) -> its cancellations; read on every registration, so kept
+        # in memory and dropped for a key when a create/delete for it commits.
+        self._by_function: dict[tuple[str, str, str], list[Cancellation]] = {}
 
     def create(self, env: str, app_id: str, function_id: str, started_after: int | None,
                started_before: int | None, condition: str = "") -> Cancellation:
@@ -85,6 +88,8 @@ class BulkCancellations:
             c = Cancellation(c.id, env, app_id, function_id, started_after, started_before,
                              condition, now, cancelled)
             eng.store.insert_cancellation(c)
+            # Inside the lock: no registration can read the old cached list after commit.
+            self._by_function.pop((env, app_id, function_id), None)
         return c
 
     def list(self, env: str) -> list[Cancellation]:
@@ -99,13 +104,17 @@ class BulkCancellations:
             found = [c for c in self.engine.store.cancellations(env) if c.id == cid]
             if not found or not self.engine.store.delete_cancellation(env, cid):
                 raise CancellationNotFound(cancellation_id)
+            self._by_function.pop((env, found[0].app_id, found[0].function_id), None)
         return found[0]
 
     def at_registration(self, run: dict[str, Any], trigger: dict[str, Any], started_at: int,
                         fx: _Effects) -> Decision | None:
         """Cancel a just-inserted run if an existing cancellation covers it."""
-        store = self.engine.store
-        for c in store.cancellations(run["env"], run["app_id"], run["function_id"]):
+        key = (run["env"], run["app_id"], run["function_id"])
+        active = self._by_function.get(key)
+        if active is None:
+            active = self._by_function[key] = self.engine.store.cancellations(*key)
+        for c in active:
             if _covers(c, started_at, trigger):
                 return self.engine.cancel(run, "bulk", fx, cancellation_id=c.id)
         return None

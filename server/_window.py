@@ -33,13 +33,27 @@ class RecentEvents:
         entries.append((now, next(self._seq), event))
         self._trim(key, entries, now)
 
-    def recent(self, env: str, name: str, now: int) -> list[Entry]:
-        """The window's events of that name, oldest arrival first."""
+    def recent(self, env: str, name: str, now: int, since: int | None = None) -> list[Entry]:
+        """The window's events of that name received at or after ``since`` (all when
+        None), oldest arrival first.
+
+        Complexity: O(k) for the k entries returned — the scan starts at the newest entry
+        and stops at the first one received before ``since``, so a busy event name costs
+        a registration only the events that arrived since its run started.
+        """
         entries = self._by_key.get((env, name))
         if not entries:
             return []
         self._trim((env, name), entries, now)
-        return list(entries)
+        if since is None:
+            return list(entries)
+        out = []
+        for entry in reversed(entries):
+            if entry[0] < since:
+                break
+            out.append(entry)
+        out.reverse()
+        return out
 
     def _trim(self, key: tuple[str, str], entries: deque[Entry], now: int) -> None:
         cutoff = now - self.window_ms

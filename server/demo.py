@@ -50,7 +50,7 @@ def _scenario(client: Client, say: Callable[[str], None]) -> dict[str, str]:
                    "data": {"reminderId": reminder, "userId": user}}
         res = client.register_run(run_id=run_id, app_id=APP, function_id=FUNCTION,
                                   started_at=started, trigger=trigger)
-        say(f"run {run_id} for {reminder} ({user}): {res.listeners[0].residual or 'stored'}")
+        say(f"run {run_id} for {reminder} ({user}): listener {res.listeners[0].status}")
     state = dict.fromkeys(runs.values(), "running")
     say('publish tasks/reminder.deleted {"reminderId": "rem_001"}')
     out = client.publish([{"name": "tasks/reminder.deleted", "data": {"reminderId": "rem_001"}}])

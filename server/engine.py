@@ -92,6 +92,10 @@ def _now_ms() -> int:
 class Engine:
     """The service's state: the listener index, the store and the decision hub."""
 
+    LATE_SKEW_MS = 5_000
+    """Clock skew tolerated between a runner's run start times and our receive times when
+    picking late-listener candidates: larger finds more, smaller scans fewer events."""
+
     def __init__(self, config: Config, store: Store, *, clock: Callable[[], int] = _now_ms,
                  metrics: Metrics | None = None, index: Any = None) -> None:
         self.config = config
@@ -267,8 +271,10 @@ class Engine:
             except matcher.CompileError as exc:
                 raise InvalidExpression(f"{c.prefix}cancel_on[{i}]", exc) from None
             status = "never_fires" if res.status == "never_fires" else "stored"
+            # The residual's text is left out: rendering it costs more than the whole
+            # registration. Explain shows it.
             infos.append(ListenerInfo(f"{r.run_id}/{i}", i, rule.event, status,
-                                      res.reason or "", res.residual, expires))
+                                      res.reason or "", "", expires))
             if status == "stored":
                 rows.append((r.env, r.run_id, i, rule.event, expression, expires))
         self.store.insert_listeners(rows)
@@ -276,13 +282,18 @@ class Engine:
 
     def _late_match(self, c: _CheckedRun,
                     listeners: list[ListenerInfo]) -> tuple[int, dict[str, Any]] | None:
-        """The earliest-arrived recent event that one of the new listeners matches."""
+        """The earliest-arrived recent event that one of the new listeners matches.
+
+        Only events we received since shortly before the run started can be newer than
+        it; LATE_SKEW_MS allows for the runner's clock being ahead of ours.
+        """
         now, best = self.clock(), None
+        since = c.req.started_at - self.LATE_SKEW_MS
         for info in listeners:
             if info.status != "stored":
                 continue
             lid = f"{c.key}/{info.rule_index}"
-            for _, seq, event in self.recent.recent(c.req.env, info.event, now):
+            for _, seq, event in self.recent.recent(c.req.env, info.event, now, since):
                 if best is not None and seq >= best[0]:
                     break
                 if event["ts"] >= c.req.started_at and self.index.test(lid, event):

@@ -13,6 +13,7 @@ environment first, so every query is scoped to one tenant by construction.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -145,12 +146,12 @@ class Store:
         return dict(zip([c[0] for c in cur.description], row, strict=True))
 
     def insert_run(self, env: str, app_id: str, function_id: str, run_id: str, started_at: int,
-                   trigger: Event, rules: Iterable[Rule], fingerprint: str, status: str,
+                   trigger: Event, rules: tuple[Rule, ...], fingerprint: str, status: str,
                    now: int) -> None:
         self._db.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (env, run_id, app_id, function_id, started_at, trigger.id, trigger.name, trigger.ts,
-             trigger.data_json, json.dumps([r.to_json() for r in rules]), fingerprint, status,
+             trigger.data_json, _rules_json(rules), fingerprint, status,
              now, now if status != "pending" else None),
         )
 
@@ -269,6 +270,12 @@ class Store:
     def count(self, table: str, where: str = "1") -> int:
         assert table in ("functions", "runs", "listeners", "decisions", "cancellations")
         return int(self._db.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0])
+
+
+@functools.lru_cache(maxsize=1024)
+def _rules_json(rules: tuple[Rule, ...]) -> str:
+    """Cached: every run of a function stores the same rules."""
+    return json.dumps([r.to_json() for r in rules])
 
 
 def _decision(row: tuple[Any, ...]) -> Decision:
