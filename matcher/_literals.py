@@ -55,9 +55,8 @@ def _code_point(hex_digits: str, where: int) -> str:
 def decode_text(token: str) -> str | bytes:
     """Decode a STRING or BYTES token (quotes and prefixes included) to str or bytes."""
     body, raw, is_bytes, start = _split_quotes(token)
-    if raw:
+    if raw or "\\" not in body:
         return body.encode("utf-8") if is_bytes else body
-    parts: list[bytes] | list[str] = []
     out_b: list[bytes] = []
     out_s: list[str] = []
     pos = 0
@@ -82,7 +81,6 @@ def decode_text(token: str) -> str | bytes:
             shown = bad if bad else "end of literal"
             raise LiteralError(f"invalid escape sequence \\{shown}", where)
         pos = m.end()
-    del parts
     if is_bytes:
         out_b.append(body[pos:].encode("utf-8"))
         return b"".join(out_b)

@@ -24,6 +24,7 @@ from ._errors import EvalError
 from ._functions import FUNCTIONS
 from ._limits import DEFAULT_LIMITS, Limits
 from ._parser import parse
+from ._shapes import SHAPES
 from ._values import TYPES, UInt
 
 
@@ -240,9 +241,7 @@ def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
     """
     if isinstance(variables, str):
         raise TypeError("variables must be a collection of names, not a single str")
-    declared = frozenset(variables)
-    from ._shapes import SHAPES
-
+    declared = variables if type(variables) is frozenset else frozenset(variables)
     if not check:
         return build(text, parse(text, limits), declared, limits, checked=False)[0]
     program = SHAPES.lookup(text, declared, limits)

@@ -31,6 +31,37 @@ _TOKEN = re.compile(
     |(?P<op>\|\||&&|<=|>=|!=|==|[<>+\-*/%!.()\[\]{},:?])""",
     re.VERBOSE,
 )
+# The hit path: one C-level pass that replaces each literal by a kind marker and leaves
+# everything else (identifiers included, so `a1` stays whole) as written. It is only
+# trusted for a shape after remember() checked it agrees with tokenize() on that text.
+_LITERAL = re.compile(
+    r"""(?P<B>(?:[bB][rR]|[rR][bB])(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
+        |[bB](?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
+    |(?P<S>[rR](?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
+        |(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
+    |(?P<id>[_a-zA-Z][_a-zA-Z0-9]*|`[^`]*`)
+    |(?P<D>(?:[0-9]+\.[0-9]+|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)
+    |(?P<U>(?:0x[0-9a-fA-F]+|[0-9]+)[uU])
+    |(?P<I>0x[0-9a-fA-F]+|[0-9]+)""",
+    re.VERBOSE,
+)
+
+
+def fast_shape(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """(text with literals replaced by kind markers, the literal tokens in order)."""
+    found: list[tuple[str, str]] = []
+    append = found.append
+
+    def repl(m: re.Match[str]) -> str:
+        kind = m.lastgroup
+        if kind == "id":
+            return m.group()
+        append((kind, m.group()))  # type: ignore[arg-type]
+        return "\x00" + kind  # type: ignore[operator]
+
+    return _LITERAL.sub(repl, text), found
+
+
 _DECODE = {"S": decode_text, "B": decode_text, "D": decode_double, "U": decode_uint,
            "I": decode_int}
 
@@ -49,10 +80,6 @@ def tokenize(text: str) -> list[tuple[str, str, int]] | None:
             out.append((kind, m.group(), pos))
         pos = m.end()
     return out
-
-
-def _key(tokens: list[tuple[str, str, int]]) -> tuple[str, ...]:
-    return tuple(k if k in _DECODE else t for k, t, _ in tokens)
 
 
 def _value(tokens: list[tuple[str, str, int]], index: int, negations: int) -> Any:
@@ -86,13 +113,16 @@ def _recipe(tokens: list[tuple[str, str, int]], consts: list[Any],
 
 
 class ShapeCache:
-    """Token shape → (factory, recipe, source, template program)."""
+    """Shape (text with literals abstracted) → (factory, recipe, source)."""
 
     MAX_ENTRIES = 4096
     """Shapes kept; see _CodeCache.MAX_ENTRIES for why there is a bound at all."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[Any, ...], tuple[Any, tuple[tuple[int, int], ...], str]] = {}
+        # (variables, id(limits)) → (limits, {shape key → (factory, recipe, source)}).
+        # Keyed by identity: Limits objects are few and long-lived, and hashing the
+        # dataclass on every compile would cost more than the lookup itself.
+        self._tables: dict[tuple[frozenset[str], int], tuple[Limits, dict[str, Any]]] = {}
 
     def remember(self, text: str, variables: frozenset[str], limits: Limits, program: Any,
                  consts: list[Any], positions: list[int]) -> None:
@@ -102,26 +132,41 @@ class ShapeCache:
         recipe = _recipe(tokens, consts, positions)
         if recipe is None:
             return
+        key, found = fast_shape(text)
+        literal_tokens = [(k, t) for k, t, _ in tokens if k in _DECODE]
+        if found != literal_tokens:
+            return  # the fast pass reads this text differently: never use it here
+        ordinal = {i: n for n, i in enumerate(i for i, (k, _, _) in enumerate(tokens) if k in _DECODE)}
+        fast_recipe = tuple((ordinal[i], neg) for i, neg in recipe)
         from ._program import CODE_CACHE
 
         make = CODE_CACHE.factory(program.source, limits)
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.pop(next(iter(self._entries)))
-        self._entries[(variables, limits, _key(tokens))] = (make, recipe, program.source)
+        table = self._tables.setdefault((variables, id(limits)), (limits, {}))[1]
+        if len(table) >= self.MAX_ENTRIES:
+            table.pop(next(iter(table)))
+        table[key] = (make, fast_recipe, program.source)
 
     def lookup(self, text: str, variables: frozenset[str], limits: Limits) -> Any:
-        """A Program for ``text`` if its shape is known and its literals are valid."""
+        """A Program for ``text`` if its shape is known and its literals are valid.
+
+        Complexity: one regex substitution over the text plus one decode per literal.
+        """
         if len(text) > limits.max_length:
             return None
-        tokens = tokenize(text)
-        if tokens is None:
+        tables = self._tables.get((variables, id(limits)))
+        if tables is None:
             return None
-        entry = self._entries.get((variables, limits, _key(tokens)))
+        key, found = fast_shape(text)
+        entry = tables[1].get(key)
         if entry is None:
             return None
         make, recipe, source = entry
         try:
-            consts = [_value(tokens, i, neg) for i, neg in recipe]
+            consts = []
+            for i, neg in recipe:
+                kind, tok = found[i]
+                v = _DECODE[kind](tok)
+                consts.append(-v if neg % 2 else v)
         except (LiteralError, ValueError):
             return None  # the slow path reports the error with its position
         for v in consts:
@@ -129,9 +174,17 @@ class ShapeCache:
                 return None
             if type(v) is not int and type(v) is not bool and isinstance(v, int) and v > UINT64_MAX:
                 return None
+        return _program_class()(text, None, source, variables, make(*consts))
+
+
+def _program_class() -> Any:
+    global _PROGRAM
+    if _PROGRAM is None:
         from ._program import Program
 
-        return Program(text, None, source, variables, make(*consts))
+        _PROGRAM = Program
+    return _PROGRAM
 
 
+_PROGRAM: Any = None
 SHAPES = ShapeCache()
