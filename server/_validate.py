@@ -8,7 +8,7 @@ raises an InvalidArgument / PayloadTooLarge whose message starts with the field 
 from __future__ import annotations
 
 import functools
-import json
+import hashlib
 import re
 from typing import Any
 
@@ -140,5 +140,11 @@ def bulk_condition(condition: str, field: str, config: Config) -> Any:
         raise InvalidExpression(field, exc) from None
 
 
-def canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+def fingerprint(*parts: str) -> str:
+    """Identity of a registration, to tell an idempotent retry from a conflicting reuse of
+    a run id. Hashes the trigger's JSON text as sent: a retry resends the same bytes."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()

@@ -209,9 +209,9 @@ class Engine:
                          tuple(req.rules))
         compiled = check.rules(req.rules, f"{p}cancel_on", self.config)
         specs = [(r, e, w) for r, (e, w) in zip(req.rules, compiled, strict=True)]
-        fingerprint = check.canonical([req.app_id, req.function_id, req.started_at,
-                                       [trigger.id, trigger.name, data],
-                                       [r.to_json() for r in req.rules]])
+        fingerprint = check.fingerprint(req.app_id, req.function_id, str(req.started_at),
+                                        trigger.id, trigger.name, trigger.data_json,
+                                        repr(req.rules))
         return _CheckedRun(req, p, check.event_dict(trigger, data), specs, fingerprint)
 
     def _register(self, c: _CheckedRun, fx: _Effects) -> RegisterResult:
