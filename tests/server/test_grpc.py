@@ -171,3 +171,17 @@ def test_evaluate_and_explain(service: Service) -> None:
         assert err.error and not err.result_json
         ex = c.explain(RULES[0], {"name": "tasks/reminder.created", "data": {"reminderId": "r1"}})
         assert ex.status == "stored" and ex.expression
+
+
+def test_background_sweeper_removes_expired_listeners(tmp_path: Path) -> None:
+    svc = _start(tmp_path, sweep_interval_s=0.05)
+    try:
+        with Client(svc.target) as c:
+            rules = [{**RULES[0], "timeout": "1ms"}]
+            assert _run(c, cancel_on=rules).listeners[0].status == "stored"
+        deadline = time.monotonic() + 60  # liveness bound only
+        while svc.engine.store.count("listeners") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert svc.engine.store.count("listeners") == 0 and len(svc.engine.index) == 0
+    finally:
+        svc.stop()
