@@ -14,6 +14,7 @@ from typing import Any
 
 from ._model import Decision
 from ._ulid import new_ulid
+from .errors import TooManyStreams
 
 FUNCTION_CANCELLED = "inngest/function.cancelled"
 _CANCELLED_ERROR = {"error": "function cancelled", "message": "function cancelled", "name": "Error"}
@@ -64,9 +65,13 @@ class DecisionHub:
         self._subs: dict[str, set[queue.SimpleQueue[Decision | None]]] = {}
         self._closed = False
 
-    def subscribe(self, env: str) -> queue.SimpleQueue[Decision | None]:
+    def subscribe(self, env: str, limit: int | None = None) -> queue.SimpleQueue[Decision | None]:
+        """A new queue for ``env``; TooManyStreams when ``limit`` streams are open."""
         q: queue.SimpleQueue[Decision | None] = queue.SimpleQueue()
         with self._lock:
+            if limit is not None and sum(len(s) for s in self._subs.values()) >= limit:
+                raise TooManyStreams(f"already {limit} WatchDecisions streams open (the "
+                                     "limit); close one or raise --max-watchers")
             if self._closed:
                 q.put(CLOSED)
             self._subs.setdefault(env, set()).add(q)

@@ -40,7 +40,13 @@ class Config:
     grace_s: float = 5.0
     # FULL: a commit survives power loss, not only a process crash (see store.py).
     sqlite_synchronous: str = "FULL"
-    workers: int = 16
+    # Each WatchDecisions stream holds one worker thread for its lifetime, so streams are
+    # capped below the pool size: unary calls always find a free worker.
+    workers: int = 32
+    max_watchers: int = 16
+    # Finished/cancelled runs and acknowledged decisions are purged this long after they
+    # ended (a retried registration within it still learns the run was cancelled).
+    retention_ms: int = 7 * 86_400_000
 
     def replace(self, **changes: object) -> Config:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -72,6 +78,11 @@ SETTINGS: tuple[tuple[str, str, str, str], ...] = (
      "how long recent events are kept for late listeners"),
     ("sweep_interval_s", "--sweep-interval", "CANCELMATCH_SWEEP_INTERVAL",
      "seconds between expired-listener sweeps"),
+    ("max_watchers", "--max-watchers", "CANCELMATCH_MAX_WATCHERS",
+     "concurrent WatchDecisions streams (each holds a worker thread)"),
+    ("workers", "--workers", "CANCELMATCH_WORKERS", "gRPC worker threads"),
+    ("retention_ms", "--retention-ms", "CANCELMATCH_RETENTION_MS",
+     "how long ended runs and acknowledged decisions are kept"),
     ("grace_s", "--grace", "CANCELMATCH_GRACE", "seconds in-flight calls get at shutdown"),
     ("sqlite_synchronous", "--sqlite-synchronous", "CANCELMATCH_SQLITE_SYNCHRONOUS",
      "FULL (survives power loss) or NORMAL (survives process crashes)"),

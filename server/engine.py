@@ -368,7 +368,8 @@ class Engine:
         """Every unacknowledged decision of ``env`` (oldest first), then new ones as they
         are committed, until ``is_active()`` turns false or the engine closes."""
         env = check.env_name(env)
-        q = self.hub.subscribe(env)  # before the replay: nothing committed in between is lost
+        # Subscribe before the replay: nothing committed in between is lost.
+        q = self.hub.subscribe(env, self.config.max_watchers)
         try:
             with self._lock:
                 if self._closed:
@@ -423,4 +424,5 @@ class Engine:
         with self._transaction():
             swept = self.index.sweep_expired(now)
             self.store.delete_expired_listeners(now)
+            self.store.purge_ended(now - self.config.retention_ms)
         return len(swept)

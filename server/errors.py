@@ -5,6 +5,7 @@
     │   ├── InvalidExpression         a CEL compile error (carries the matcher.CompileError)
     │   └── TooManyRules              Inngest's "exceeds the max number of cancellation events"
     ├── PayloadTooLarge               413 / RESOURCE_EXHAUSTED (event data, batch, expression size)
+    ├── TooManyStreams                429 / RESOURCE_EXHAUSTED (WatchDecisions streams)
     ├── NotFound                      404 / NOT_FOUND
     │   ├── FunctionNotFound          "function not found" (bulk cancellation, Inngest's wording)
     │   └── CancellationNotFound
@@ -61,6 +62,10 @@ class PayloadTooLarge(ServiceError):
     """A size or count limit was exceeded; the message names the limit and the value."""
 
 
+class TooManyStreams(ServiceError):
+    """The server already serves its maximum of concurrent decision streams."""
+
+
 class NotFound(ServiceError):
     """The named thing does not exist in this environment."""
 
@@ -94,6 +99,7 @@ STATUS: dict[type[ServiceError], tuple[grpc.StatusCode, int]] = {
     InvalidExpression: (grpc.StatusCode.INVALID_ARGUMENT, 400),
     TooManyRules: (grpc.StatusCode.INVALID_ARGUMENT, 400),
     PayloadTooLarge: (grpc.StatusCode.RESOURCE_EXHAUSTED, 413),
+    TooManyStreams: (grpc.StatusCode.RESOURCE_EXHAUSTED, 429),
     NotFound: (grpc.StatusCode.NOT_FOUND, 404),
     FunctionNotFound: (grpc.StatusCode.NOT_FOUND, 404),
     CancellationNotFound: (grpc.StatusCode.NOT_FOUND, 404),

@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS decisions (
     event_json TEXT NOT NULL, acked_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS decisions_unacked ON decisions (env, seq) WHERE acked_at IS NULL;
+CREATE INDEX IF NOT EXISTS decisions_by_run ON decisions (env, run_id);
+-- Retention: the periodic purge finds old acknowledged decisions and ended runs directly.
+CREATE INDEX IF NOT EXISTS decisions_acked ON decisions (acked_at) WHERE acked_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_ended ON runs (ended_at) WHERE status != 'pending';
 CREATE TABLE IF NOT EXISTS cancellations (
     id TEXT PRIMARY KEY, env TEXT NOT NULL, app_id TEXT NOT NULL, function_id TEXT NOT NULL,
     started_after INTEGER, started_before INTEGER NOT NULL, condition TEXT NOT NULL,
@@ -239,6 +243,19 @@ class Store:
             f"AND decision_id IN ({marks})", (now, env, *decision_ids),
         )
         return cur.rowcount
+
+    def purge_ended(self, before: int) -> tuple[int, int]:
+        """Delete acknowledged decisions acked before ``before`` and runs that ended before
+        it and have no unacknowledged decision; returns (decisions, runs) deleted."""
+        decisions = self._db.execute(
+            "DELETE FROM decisions WHERE acked_at IS NOT NULL AND acked_at < ?", (before,)
+        ).rowcount
+        runs = self._db.execute(
+            "DELETE FROM runs WHERE status != 'pending' AND ended_at < ? AND NOT EXISTS ("
+            "SELECT 1 FROM decisions d WHERE d.env = runs.env AND d.run_id = runs.run_id "
+            "AND d.acked_at IS NULL)", (before,)
+        ).rowcount
+        return decisions, runs
 
     # ------------------------------------------------------------------ cancellations
 

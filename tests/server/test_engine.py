@@ -16,6 +16,7 @@ from server.errors import (
     InvalidExpression,
     PayloadTooLarge,
     TooManyRules,
+    TooManyStreams,
 )
 
 DAY = 86_400_000
@@ -269,4 +270,38 @@ def test_restart_rebuilds_index_and_keeps_unacked(tmp_path: Path, clock: Clock) 
     assert [x.decision_id for x in eng.store.unacked_decisions("prod")] == [d.decision_id]
     (d2,) = eng.publish_events("prod", [deleted("r2")])[1]
     assert d2.run_id == kept.run_id
+    eng.close()
+
+
+def test_retention_purges_ended_runs_and_acked_decisions(tmp_path: Path, clock: Clock) -> None:
+    eng = make_engine(tmp_path / "db.sqlite3", clock, retention_ms=DAY)
+    acked, unacked, finished = (run_request(r) for r in ("r1", "r2", "r3"))
+    for req in (acked, unacked, finished):
+        eng.register_run(req)
+    d1, _ = eng.publish_events("prod", [deleted("r1"), deleted("r2")])[1]
+    eng.ack_decisions("prod", [d1.decision_id])
+    eng.finish_run("prod", finished.run_id)
+    clock.now = T0 + DAY - 1
+    eng.sweep()
+    assert eng.store.count("runs") == 3
+    clock.now = T0 + DAY + 1
+    eng.sweep()
+    # The run with an unacknowledged decision stays until the runner has heard of it.
+    assert eng.store.get_run("prod", unacked.run_id) is not None
+    assert eng.store.count("runs") == 1 and eng.store.count("decisions") == 1
+    eng.close()
+
+
+def test_decision_streams_are_capped(clock: Clock) -> None:
+    eng = make_engine(":memory:", clock, max_watchers=1)
+    first = eng.watch("prod", is_active=lambda: False)
+    assert list(first) == []
+    held = eng.watch("prod")
+    eng.register_run(run_request("r1"))
+    eng.publish_events("prod", [deleted("r1")])
+    next(held)  # subscribed now
+    with pytest.raises(TooManyStreams, match="already 1 WatchDecisions streams open"):
+        next(eng.watch("staging"))
+    held.close()
+    assert list(eng.watch("staging", is_active=lambda: False)) == []
     eng.close()
