@@ -154,6 +154,11 @@ def test_reflection_lists_every_service(service: Service) -> None:
     names = {s.name for s in resp.list_services_response.service}
     assert {"cancelmatch.v1.Runner", "cancelmatch.v1.Expressions",
             "cancelmatch.v1.Cancellations", "grpc.health.v1.Health"} <= names
+    with grpc.insecure_channel(service.target) as ch:
+        stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+        (resp,) = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(
+            file_containing_symbol="cancelmatch.v1.Runner")]))
+    assert len(resp.file_descriptor_response.file_descriptor_proto) == 1  # what grpcurl reads
 
 
 def test_stop_marks_not_serving(tmp_path: Path) -> None:
