@@ -22,6 +22,7 @@ from .config import SETTINGS, Config
 
 log = logging.getLogger("cancelmatch.cli")
 OPTIONAL_MODULES = ("server.cli_expr",)
+CHOICES = {"sqlite_synchronous": ("FULL", "NORMAL")}
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,13 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
         default = getattr(defaults, name)
         kind = type(default) if default is not None else str
         env_value = os.environ.get(env_var)
-        parser.add_argument(flag, dest=name, type=_parser_type(kind), metavar=env_var,
-                            default=_parser_type(kind)(env_value) if env_value else default,
-                            help=f"{help_text} (default {default!r}; env {env_var})")
+        shown = "none" if default is None else str(default)
+        parser.add_argument(flag, dest=name, type=_parser_type(kind), metavar=name.upper(),
+                            # A string default goes through `type` like a flag value,
+                            # so a bad environment value is a usage error for serve only.
+                            default=env_value if env_value else default,
+                            choices=CHOICES.get(name),
+                            help=f"{help_text} (default {shown}; env {env_var})")
     parser.add_argument("--log-level", default=os.environ.get("CANCELMATCH_LOG_LEVEL", "info"))
 
 

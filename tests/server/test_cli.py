@@ -53,3 +53,11 @@ def test_unknown_subcommand_exits_with_usage(capsys: pytest.CaptureFixture[str])
         cli.main(["nope"])
     assert err.value.code == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_bad_environment_value_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CANCELMATCH_MAX_RULES", "five")
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["serve"])
+    assert "argument --max-rules: invalid int value: 'five'" in capsys.readouterr().err
