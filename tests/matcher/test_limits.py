@@ -1,0 +1,224 @@
+"""Tests for Limits: every bound is a CompileError or EvalError naming it, never a crash."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import matcher
+from matcher import CompileError, EvalError, Limits
+
+DEFAULTS = Limits()
+
+
+def limit_error(expression: str, limits: Limits = DEFAULTS) -> CompileError:
+    with pytest.raises(CompileError) as info:
+        matcher.compile(expression, limits=limits)
+    assert info.value.kind == "Limit"
+    return info.value
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    assert DEFAULTS == Limits(max_length=16 * 1024, max_depth=64, max_nodes=4096,
+                              max_iterations=100_000, max_regex_length=1024)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULTS.max_depth = 1  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ length
+
+def test_expression_at_the_length_limit_compiles() -> None:
+    expression = "event.data.x == '" + "a" * (DEFAULTS.max_length - 18) + "'"
+    assert len(expression) == DEFAULTS.max_length
+    matcher.compile(expression)
+
+
+@pytest.mark.parametrize("expression", [
+    "a" * (16 * 1024 + 1),
+    "event.data.x == '" + "a" * 20_000 + "'",
+    " || ".join(["true"] * 5000),
+])
+def test_expression_over_the_length_limit(expression: str) -> None:
+    err = limit_error(expression)
+    assert err.message == (f"expression is {len(expression)} characters long; "
+                           f"the limit is {16 * 1024}")
+    assert (err.line, err.column) == (1, 16 * 1024 + 1)
+
+
+def test_length_counts_code_points_and_is_configurable() -> None:
+    assert "the limit is 10" in limit_error("'éééééééé'+'", Limits(max_length=10)).message
+    matcher.compile("'ééééééé'", limits=Limits(max_length=10))  # 10 code points, 17 bytes
+
+
+def test_length_limit_applies_to_known_shapes_too() -> None:
+    matcher.compile("event.x == 'short'")
+    err = limit_error("event.x == '" + "b" * 100 + "'", Limits(max_length=50))
+    assert "the limit is 50" in err.message
+
+
+# ------------------------------------------------------------------ depth
+
+NESTED = {
+    "not": "!" * 200 + "event.x",
+    "negation": "-" * 200 + "event.x",
+    "lists": "[" * 200 + "]" * 200,
+    "maps": "{'k': " * 200 + "1" + "}" * 200,
+    "parenthesized sums": "(1 + " * 200 + "1" + ")" * 200,
+    "index": "event.x" + "[0]" * 200,
+    "select": "event" + ".f" * 200,
+    "calls": "size(" * 200 + "event.x" + ")" * 200,
+    "left-assoc sum": "1" + " + 1" * 2000,
+    "ternary": "event.x ? 1 : " * 200 + "2",
+    "macros": "[1].all(x, " * 100 + "true" + ")" * 100,
+}
+
+
+@pytest.mark.parametrize("expression", NESTED.values(), ids=NESTED.keys())
+def test_nesting_beyond_the_limit_is_a_compile_error(expression: str) -> None:
+    err = limit_error(expression)
+    assert err.message == "expression nesting exceeds the limit of 64"
+    assert 1 < err.column <= len(expression)
+
+
+@pytest.mark.parametrize("depth", [1000, 5000])
+def test_very_deep_input_never_raises_recursion_error(depth: int) -> None:
+    for expression in ("!" * depth + "true", "[" * depth + "]" * depth,
+                       "(1 + " * depth + "1" + ")" * depth, "-" * depth + "event.x"):
+        limit_error(expression)
+
+
+def test_redundant_parentheses_add_no_depth() -> None:
+    # Parentheses build no AST node, so they cannot deepen the tree; only what they
+    # enclose counts. The parser's stack is a list, so even 5000 of them cannot crash.
+    assert matcher.compile("(" * 5000 + "1" + ")" * 5000).evaluate({}) == 1
+
+
+def test_depth_limit_is_configurable_and_exact() -> None:
+    limits = Limits(max_depth=4)  # every node is a level: ! ! . event
+    matcher.compile("!!event.x", limits=limits)
+    err = limit_error("!!!event.x", limits)
+    assert err.message == "expression nesting exceeds the limit of 4"
+    assert err.column == 4  # the first node below the allowed depth
+
+
+def test_nary_logic_counts_once() -> None:
+    matcher.compile(" && ".join(["event.x == 1"] * 500))
+
+
+# ------------------------------------------------------------------ node count
+
+def test_node_count_limit() -> None:
+    expression = "[" + ", ".join(["1"] * 5000) + "]"
+    err = limit_error(expression)
+    assert err.message == "expression has more than 4096 nodes"
+    matcher.compile("[" + ", ".join(["1"] * 4000) + "]")
+
+
+def test_node_count_limit_is_configurable() -> None:
+    limits = Limits(max_nodes=5)
+    matcher.compile("1 + 2 + 3", limits=limits)
+    err = limit_error("1 + 2 + 3 + 4", limits)
+    assert err.message == "expression has more than 5 nodes"
+
+
+# ------------------------------------------------------------------ comprehension budget
+
+BIG = {"event": {"l": list(range(1000))}, "async": {}}
+
+BUDGET_BUSTERS = [
+    "event.l.all(x, event.l.all(y, x + y >= 0))",
+    "event.l.exists(x, event.l.exists(y, x + y < 0))",
+    "event.l.map(x, event.l.map(y, y)).size() > 0",
+    "event.l.filter(x, event.l.exists_one(y, y == x)).size() > 0",
+    "event.l.all(x, event.l.all(y, event.l.all(z, true)))",
+]
+
+
+@pytest.mark.parametrize("expression", BUDGET_BUSTERS)
+def test_comprehension_budget_stops_nested_loops(expression: str) -> None:
+    prog = matcher.compile(expression)
+    with pytest.raises(EvalError, match="exceeded its budget of 100000 comprehension "
+                                        "iterations"):
+        prog.evaluate(BIG)
+    result = prog.try_evaluate(BIG)
+    assert isinstance(result, EvalError) and "budget" in result.message
+
+
+def test_budget_is_per_evaluation_and_exact() -> None:
+    prog = matcher.compile("[1, 2, 3].all(x, x > 0)", limits=Limits(max_iterations=3))
+    assert prog.evaluate({}) is True
+    assert prog.evaluate({}) is True  # a fresh budget each time
+    short = matcher.compile("[1, 2, 3].all(x, x > 0)", limits=Limits(max_iterations=2))
+    with pytest.raises(EvalError, match="budget of 2 comprehension iterations"):
+        short.evaluate({})
+
+
+def test_budget_counts_every_macro_together() -> None:
+    expression = "[1, 2].exists(x, x == 2) && [1, 2].exists(y, y == 2)"
+    assert matcher.compile(expression, limits=Limits(max_iterations=4)).evaluate({}) is True
+    with pytest.raises(EvalError, match="budget of 3"):
+        matcher.compile(expression, limits=Limits(max_iterations=3)).evaluate({})
+
+
+def test_nested_loops_within_budget_finish() -> None:
+    prog = matcher.compile("event.l.all(x, event.l.exists(y, y == x))")
+    small = {"event": {"l": list(range(100))}}
+    assert prog.evaluate(small) is True
+
+
+# ------------------------------------------------------------------ regex size
+
+@pytest.mark.xfail(strict=True, reason="Limits.max_regex_length (1024) is declared but "
+                   "matches() in matcher/_functions.py never checks it")
+def test_regex_longer_than_the_limit_is_an_error() -> None:
+    prog = matcher.compile("event.s.matches(event.p)")
+    result = prog.try_evaluate({"event": {"s": "a", "p": "a" * 5000}})
+    assert isinstance(result, EvalError) and "1024" in result.message
+
+
+def test_invalid_regex_is_an_eval_error() -> None:
+    result = matcher.compile("'a'.matches('[')").try_evaluate({})
+    assert isinstance(result, EvalError) and "invalid regular expression" in result.message
+
+
+# ------------------------------------------------------------------ hostile input
+
+_CEL_PIECES = st.sampled_from(
+    list("()[]{}.,:?!-+*/%<>=&|'\"`\\ \n\t0123456789abexuUrRbB_é")
+    + ["in", "has(", ".all(", ".exists(x,", ".map(", "event", "async", "true", "null",
+       "1u", "0x", "'''", '"""', "//", "\\u", "\\x", "\\U", "&&", "||", "==", "size(",
+       "9223372036854775808", "-9223372036854775808", "18446744073709551616u", "1e999"])
+
+
+def _compile_or_compile_error(text: str, check: bool = True) -> None:
+    try:
+        matcher.compile(text, check=check)
+    except CompileError as err:
+        assert err.expression == text and 0 <= err.offset <= len(text)
+        assert 1 <= err.line <= text.count("\n") + 1
+
+
+@given(st.text())
+def test_random_text_gives_a_program_or_a_compile_error(text: str) -> None:
+    _compile_or_compile_error(text)
+
+
+@given(st.lists(_CEL_PIECES, max_size=60).map("".join), st.booleans())
+def test_random_cel_like_text_gives_a_program_or_a_compile_error(text: str, check: bool) -> None:
+    _compile_or_compile_error(text, check)
+
+
+@given(st.lists(_CEL_PIECES, max_size=40).map("".join))
+def test_compiled_random_text_evaluates_without_crashing(text: str) -> None:
+    try:
+        prog = matcher.compile(text, check=False)
+    except CompileError:
+        return
+    activation = {"event": {"data": {"x": 1}}, "async": {"data": {}}}
+    result = prog.try_evaluate(activation)
+    if isinstance(result, EvalError):
+        with pytest.raises(EvalError):
+            prog.evaluate(activation)
