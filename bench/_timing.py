@@ -43,11 +43,14 @@ def time_calls(
     *,
     budget_s: float,
     min_calls: int = 3,
+    collect: bool = True,
 ) -> Sample:
     """Call ``fn`` on successive inputs (cycling) until all were used or the budget is spent,
-    but at least ``min_calls`` times. A full collection runs first so that garbage from the
-    set-up is not charged to the first calls; the collector stays enabled while timing."""
-    gc.collect()
+    but at least ``min_calls`` times. Unless ``collect`` is false a full collection runs first,
+    so that garbage from the set-up is not charged to the first calls; the collector stays
+    enabled while timing."""
+    if collect:
+        gc.collect()
     sample = Sample()
     clock = time.perf_counter_ns
     deadline = clock() + int(budget_s * 1e9)

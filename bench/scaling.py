@@ -8,6 +8,7 @@ extrapolated linearly (their cost is linear by construction); such rows say so i
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -161,7 +162,10 @@ def _measure_size(
     events = state.workload.events(cfg.seed, n, cfg.events)
     budget = cfg.budget_s
     rows, checks = [], []
-    sample = time_calls(lambda e: state.index.match(e, env=ENV), events, budget_s=budget)
+    gc.collect()  # once per size: a full collection over a million listeners takes seconds
+    sample = time_calls(
+        lambda e: state.index.match(e, env=ENV), events, budget_s=budget, collect=False
+    )
     rows.append(_row(state, "index", n, sample))
     expected, one_per_run = [], True
     for e in events:  # untimed: the index's answer for every event, to compare with
@@ -179,7 +183,7 @@ def _measure_size(
         )
     )
     for engine, fn in (("counting", state.counting.match), ("scan_ours", state.ours.match)):
-        sample = time_calls(fn, events, budget_s=budget)
+        sample = time_calls(fn, events, budget_s=budget, collect=False)
         rows.append(_row(state, engine, n, sample))
         checks.append(_compare(state, engine, n, sample, events, expected))
     if baselines.cel_expr_available():
@@ -240,7 +244,7 @@ def _cel_python(
     chosen = {s.run_id for s in subset}
     subset += [s for s in _specs_for_runs(state, wanted) if s.run_id not in chosen]
     scan = baselines.CelPyScan(subset, [state.residuals[_position(s)] for s in subset])
-    sample = time_calls(scan.match, events, budget_s=cfg.budget_s, min_calls=3)
+    sample = time_calls(scan.match, events, budget_s=cfg.budget_s, min_calls=3, collect=False)
     runs = {s.run_id for s in subset}
     checks.append(_compare(state, "scan_cel_python", n, sample, events, expected, restrict=runs))
     return [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 ENV = "prod"
 EVENT_TS = 1_700_000_060_000
@@ -28,9 +28,9 @@ Atom = tuple[tuple[str, ...], str, Any]
 """(path inside the incoming event, operator, literal) — e.g. (("data", "amount"), ">", 5)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ListenerSpec:
-    """One pending cancel listener, as passed to ``ListenerIndex.add``."""
+class ListenerSpec(NamedTuple):
+    """One pending cancel listener, as passed to ``ListenerIndex.add`` (a named tuple: the
+    report builds millions of them)."""
 
     listener_id: str
     run_id: str
