@@ -72,7 +72,9 @@ class NotFound(ServiceError):
 
 class FunctionNotFound(NotFound):
     def __init__(self, app_id: str, function_id: str) -> None:
-        super().__init__(f"function not found: app {app_id!r}, function {function_id!r}")
+        # Inngest's exact message (the REST API is byte-compatible); the ids stay attributes.
+        super().__init__("function not found")
+        self.app_id, self.function_id = app_id, function_id
 
 
 class CancellationNotFound(NotFound):
