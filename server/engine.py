@@ -92,6 +92,10 @@ def _now_ms() -> int:
 class Engine:
     """The service's state: the listener index, the store and the decision hub."""
 
+    REPLAY_PAGE = 500
+    """Decisions read per query when a stream replays its backlog: bounds memory and lock
+    hold time however many decisions are waiting."""
+
     LATE_SKEW_MS = 5_000
     """Clock skew tolerated between a runner's run start times and our receive times when
     picking late-listener candidates: larger finds more, smaller scans fewer events."""
@@ -371,12 +375,10 @@ class Engine:
         # Subscribe before the replay: nothing committed in between is lost.
         q = self.hub.subscribe(env, self.config.max_watchers)
         try:
-            with self._lock:
-                if self._closed:
-                    raise Unavailable("the server is shutting down")
-                backlog = self.store.unacked_decisions(env)
-            replayed = {d.decision_id for d in backlog}
-            yield from backlog
+            replayed: set[str] = set()
+            for d in self._replay(env):
+                replayed.add(d.decision_id)
+                yield d
             while True:
                 try:
                     d = q.get(timeout=poll_s)
@@ -390,6 +392,21 @@ class Engine:
                     yield d
         finally:
             self.hub.unsubscribe(env, q)
+
+    def _replay(self, env: str) -> Iterator[Decision]:
+        """The env's unacknowledged decisions, oldest first, read a page at a time (the
+        lock is not held while the caller sends them)."""
+        after = 0
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise Unavailable("the server is shutting down")
+                page = self.store.unacked_page(env, after, self.REPLAY_PAGE)
+            for _, d in page:
+                yield d
+            if len(page) < self.REPLAY_PAGE:
+                return
+            after = page[-1][0]
 
     # ------------------------------------------------------------------ functions
 

@@ -236,6 +236,14 @@ class Store:
         ).fetchall()
         return [_decision(r) for r in rows]
 
+    def unacked_page(self, env: str, after_seq: int, limit: int) -> list[tuple[int, Decision]]:
+        """Up to ``limit`` unacknowledged decisions after ``after_seq``, as (seq, decision)."""
+        rows = self._db.execute(
+            f"SELECT seq, {_DECISION_COLUMNS} FROM decisions WHERE env = ? AND acked_at IS NULL "
+            "AND seq > ? ORDER BY seq LIMIT ?", (env, after_seq, limit),
+        ).fetchall()
+        return [(r[0], _decision(r[1:])) for r in rows]
+
     def ack_decisions(self, env: str, decision_ids: list[str], now: int) -> int:
         marks = ",".join("?" * len(decision_ids))
         cur = self._db.execute(

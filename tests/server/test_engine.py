@@ -305,3 +305,14 @@ def test_decision_streams_are_capped(clock: Clock) -> None:
     held.close()
     assert list(eng.watch("staging", is_active=lambda: False)) == []
     eng.close()
+
+
+def test_replay_pages_through_a_large_backlog(engine: Engine) -> None:
+    engine.REPLAY_PAGE = 3  # instance override: pages of 3 over 7 decisions
+    for i in range(7):
+        engine.register_run(run_request(f"r{i}"))
+    decided = engine.publish_events("prod", [deleted(f"r{i}") for i in range(7)])[1]
+    engine.ack_decisions("prod", [decided[1].decision_id])
+    replay = list(engine.watch("prod", is_active=lambda: False))
+    assert [d.decision_id for d in replay] == [d.decision_id for i, d in enumerate(decided)
+                                               if i != 1]
