@@ -67,7 +67,8 @@ def measure_in_subprocess(sizes: list[int], timeout_s: float = 900) -> list[dict
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout)
+    rows: list[dict[str, Any]] = json.loads(proc.stdout)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

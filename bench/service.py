@@ -154,8 +154,27 @@ def _publish(
     return sent / elapsed, ok
 
 
+def _publish_all(
+    client: Any, pending: int, now: int, quick: bool
+) -> tuple[dict[str, float], dict[str, bool]]:
+    events = _Events(pending)
+    rows: dict[str, float] = {}
+    checks: dict[str, bool] = {}
+    latencies: list[int] = []
+    plan = ((1, 50), (10, 20), (100, 5)) if quick else ((1, 2000), (10, 500), (100, 100))
+    for batch, calls in plan:
+        rate, ok = _publish(client, events, batch, calls, now, latencies if batch == 1 else None)
+        rows[f"events/s, PublishEvents batches of {batch}"] = rate
+        checks[f"decisions for batches of {batch}"] = ok
+    rows["publish-to-decision p50 (µs, batch of 1, decision in the response)"] = (
+        percentile(latencies, 50) / 1000
+    )
+    rows["publish-to-decision p99 (µs)"] = percentile(latencies, 99) / 1000
+    return rows, checks
+
+
 def run_service(*, quick: bool) -> dict[str, Any]:
-    """Register ``pending`` runs, then publish in batches of 1, 10 and 100."""
+    """Register ``pending`` runs (batched, then unary), then publish in batches of 1, 10, 100."""
     why = available()
     if why:
         return {"skipped": why}
@@ -164,7 +183,6 @@ def run_service(*, quick: bool) -> dict[str, Any]:
     pending = 2_000 if quick else 100_000
     now = int(time.time() * 1000)
     rows: dict[str, Any] = {"pending listeners": pending}
-    checks: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="cancelmatch-bench-svc-") as tmp:
         child = _Child(Path(tmp))
         try:
@@ -176,22 +194,8 @@ def run_service(*, quick: bool) -> dict[str, Any]:
                 rows["runs/s registered, unary RegisterRun"] = _register(
                     client, pending, pending + unary, 1, now
                 )
-                events = _Events(pending)
-                lat: list[int] = []
-                for batch, calls in (
-                    (1, 50 if quick else 2000),
-                    (10, 20 if quick else 500),
-                    (100, 5 if quick else 100),
-                ):
-                    rate, ok = _publish(
-                        client, events, batch, calls, now, lat if batch == 1 else None
-                    )
-                    rows[f"events/s, PublishEvents batches of {batch}"] = rate
-                    checks[f"decisions for batches of {batch}"] = ok
-                rows["publish-to-decision p50 (µs, batch of 1, in the response)"] = (
-                    percentile(lat, 50) / 1000
-                )
-                rows["publish-to-decision p99 (µs)"] = percentile(lat, 99) / 1000
+                published, checks = _publish_all(client, pending, now, quick)
+                rows.update(published)
         finally:
             child.stop()
     return {"rows": rows, "checks": checks}

@@ -55,6 +55,23 @@ def _expected(
     return {f"run-{i}" for i in by_prefix[word[:4]] if i < loaded}
 
 
+def _checkpoint(
+    index: Any, events: list[dict[str, Any]], want: Any, loaded: int
+) -> tuple[dict[str, Any], list[str]]:
+    """Time one pass of ``events``, then compare each answer with ``want(word)``."""
+    t0 = time.perf_counter()
+    answers = [index.match(e, env=ENV) for e in events]
+    elapsed = time.perf_counter() - t0
+    matches, mismatches = 0, []
+    for e, got in zip(events, answers, strict=True):
+        runs = {m.run_id for m in got}
+        matches += len(runs)
+        if runs != want(e["data"]["word"]):
+            mismatches.append(f"{loaded} listeners, word {e['data']['word']}")
+    point = {"listeners": loaded, "events_per_s": len(events) / elapsed, "matches": matches}
+    return point, mismatches
+
+
 def run_mode(mode: str, words: list[str], *, step: int, n_events: int) -> dict[str, Any]:
     """Add ``words`` one listener at a time; every ``step`` listeners, time ``n_events`` events."""
     import matcher
@@ -68,38 +85,22 @@ def run_mode(mode: str, words: list[str], *, step: int, n_events: int) -> dict[s
     points, mismatches, add_s = [], [], 0.0
     template = MODES[mode]
     for i, w in enumerate(words):
+        expression = template.format(w=w, p=w[:4])
         t0 = time.perf_counter()
-        index.add(
-            f"l-{i}",
-            event="words/seen",
-            expression=template.format(w=w, p=w[:4]),
-            trigger=_TRIGGER,
-            run_id=f"run-{i}",
-            env=ENV,
-        )
+        index.add(f"l-{i}", event="words/seen", expression=expression, trigger=_TRIGGER,
+                  run_id=f"run-{i}", env=ENV)
         add_s += time.perf_counter() - t0
         loaded = i + 1
-        if loaded % step and loaded != len(words):
-            continue
-        t0 = time.perf_counter()
-        answers = [index.match(e, env=ENV) for e in events]
-        elapsed = time.perf_counter() - t0
-        matches = 0
-        for e, got in zip(events, answers, strict=True):
-            runs = {m.run_id for m in got}
-            matches += len(runs)
-            want = _expected(mode, words, loaded, e["data"]["word"], by_prefix, position)
-            if runs != want:
-                mismatches.append(f"{loaded} listeners, word {e['data']['word']}")
-        points.append({"listeners": loaded, "events_per_s": n_events / elapsed, "matches": matches})
-    return {
-        "mode": mode,
-        "expression": template,
-        "points": points,
-        "adds_per_s": len(words) / add_s if add_s else None,
-        "agree": not mismatches,
-        "mismatches": mismatches[:5],
-    }
+        if loaded % step == 0 or loaded == len(words):
+            def want(word: str, n: int = loaded) -> set[str]:
+                return _expected(mode, words, n, word, by_prefix, position)
+
+            point, bad = _checkpoint(index, events, want, loaded)
+            points.append(point)
+            mismatches += bad
+    return {"mode": mode, "expression": template, "points": points,
+            "adds_per_s": len(words) / add_s if add_s else None,
+            "agree": not mismatches, "mismatches": mismatches[:5]}
 
 
 def run_wordlist(
