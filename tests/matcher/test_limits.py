@@ -222,3 +222,12 @@ def test_compiled_random_text_evaluates_without_crashing(text: str) -> None:
     if isinstance(result, EvalError):
         with pytest.raises(EvalError):
             prog.evaluate(activation)
+
+
+@pytest.mark.xfail(strict=True, reason="unchecked field selection on a literal generates e.g. "
+                   "`None['x']`; Python's compiler warns (SyntaxWarning), which is a SyntaxError "
+                   "under -W error instead of a Program whose evaluation is an EvalError")
+@pytest.mark.parametrize("expression", ["null.x", "true.x", "[1].x", "[].x == 1"])
+def test_unchecked_selection_on_a_literal_is_an_eval_error(expression: str) -> None:
+    result = matcher.compile(expression, check=False).try_evaluate({})
+    assert isinstance(result, EvalError)
