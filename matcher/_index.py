@@ -144,7 +144,6 @@ class ListenerIndex:
         self._expiry: dict[int, dict[str, Listener]] = {}
         self._expiry_heap: list[int] = []
         self._rules: dict[str, Rule] = {}
-        self._seq = 0
 
     MAX_RULES = 65536
     """Distinct rule texts kept parsed. A deployment has a few per function."""
@@ -179,31 +178,35 @@ class ListenerIndex:
         Complexity: O(h + c) for h event holes and c clauses when the rule text was seen
         before (no parsing); the first listener of a rule text parses and compiles it.
         """
+        if type(listener_id) is not str or type(expression) is not str or \
+                type(trigger) is not dict or type(run_id) is not str:
+            _check_args(listener_id, event, expression, trigger, run_id, env, expires_at,
+                        run_started_at)
+        if listener_id in self._by_id:
+            return AddResult(listener_id, "duplicate")
         _check_args(listener_id, event, expression, trigger, run_id, env, expires_at,
                     run_started_at)
-        if listener_id in self._by_id:
-            return AddResult(listener_id, "duplicate", None, (), "")
-        rule = self._rule(expression)
+        rule = self._rules.get(expression) or self._rule(expression)
         values = rule.evaluate_holes(trigger)
         plan = PLANS.plan_for(rule, values)
-        self._seq += 1
-        listener = Listener(id=listener_id, run_id=run_id, env=env, event=event,
-                            expires_at=expires_at, started_at=run_started_at,
-                            trigger_id=trigger.get("id"), clauses=(), seq=self._seq, rule=rule,
-                            values=values, plan=plan)
-        entries = []
-        for cp in plan.clauses:
-            entry = _entry(listener, cp, rule, values)
-            if entry is not None:
-                entries.append(entry)
-        if not entries:
-            return AddResult(listener_id, "never_fires", _never_reason(rule, values), (),
-                             lambda: _residual_text(plan, values))
-        listener.clauses = tuple(entries)
+        listener = Listener(listener_id, run_id, _intern(env), _intern(event), expires_at,
+                            run_started_at, trigger.get("id"), rule, values, plan)
+        clauses = plan.clauses
+        if len(clauses) == 1:
+            if not _fill(listener, listener, clauses[0], rule, values):
+                return AddResult(listener_id, "never_fires", _never_reason(rule, values), plan, values)
+            entries: tuple[Any, ...] = (listener,)
+        else:
+            made = []
+            for cp in clauses:
+                entry = ClauseEntry(listener, None, None, None)
+                if _fill(entry, listener, cp, rule, values):
+                    made.append(entry)
+            if not made:
+                return AddResult(listener_id, "never_fires", _never_reason(rule, values), plan, values)
+            entries = listener.clauses = tuple(made)
         self._store(listener)
-        return AddResult(listener_id, "stored", None,
-                         lambda: tuple(describe(e.access, values) for e in entries),
-                         lambda: _residual_text(plan, values))
+        return AddResult(listener_id, "stored", None, plan, values, entries)
 
     def _store(self, listener: Listener) -> None:
         self._by_id[listener.id] = listener
@@ -217,7 +220,7 @@ class ListenerIndex:
         bucket = self._buckets.get((listener.env, listener.event))
         if bucket is None:
             bucket = self._buckets[(listener.env, listener.event)] = _Bucket()
-        for e in listener.clauses:
+        for e in listener.entries():
             bucket.file(e)
         if listener.expires_at is not None:
             slot = listener.expires_at // _EXPIRY_SLOT_MS
@@ -241,7 +244,7 @@ class ListenerIndex:
             del self._by_run[listener.run_id]
         key = (listener.env, listener.event)
         bucket = self._buckets[key]
-        for e in listener.clauses:
+        for e in listener.entries():
             bucket.unfile(e)
         if not bucket.count:
             del self._buckets[key]
@@ -280,7 +283,7 @@ class ListenerIndex:
         bucket = self._buckets.get((env, event.get("name")))  # type: ignore[arg-type]
         if bucket is None:
             return []
-        return _verify(event, bucket.candidates(event))
+        return _verify(event, bucket.candidates(event), self._by_run)
 
     def test(self, listener_id: str, event: dict[str, Any], env: str | None = None) -> bool:
         """Would ``event`` fire this listener (same guards as match)? For late listeners."""
@@ -289,8 +292,8 @@ class ListenerIndex:
             return False
         if env is not None and env != listener.env:
             return False
-        ok = [e for e in listener.clauses if _access_holds(e.access, e.operand, event)]
-        return bool(_verify(event, ok))
+        ok = [e for e in listener.entries() if _access_holds(e.access, e.operand, event)]
+        return bool(_verify(event, ok, self._by_run))
 
     def sweep_expired(self, now_ms: int) -> list[str]:
         """Remove listeners whose expiry is before ``now_ms``; return their ids.
@@ -322,7 +325,7 @@ class ListenerIndex:
                    run_started_at=listener.started_at)
         out["clauses"] = [
             dict(c, access=describe(e.access, listener.values))
-            for c, e in zip(out["clauses"], listener.clauses, strict=False)
+            for c, e in zip(out["clauses"], listener.entries(), strict=False)
         ]
         return out
 
@@ -333,8 +336,8 @@ class ListenerIndex:
             assert listener.id == lid
             runs = self._by_run[listener.run_id]
             assert listener is runs or (type(runs) is list and listener in runs)
-            assert listener.clauses
-            total += len(listener.clauses)
+            assert listener.clauses is None or len(listener.clauses) > 1
+            total += len(listener.entries())
         n_run = sum(len(r) if type(r) is list else 1 for r in self._by_run.values())
         assert n_run == len(self._by_id), (n_run, len(self._by_id))
         assert sum(b.count for b in self._buckets.values()) == total
@@ -351,19 +354,36 @@ class ListenerIndex:
                 assert self._by_id.get(lid) is listener
 
 
-def _entry(listener: Listener, cp: ClausePlan, rule: Rule, values: list[Any]) -> ClauseEntry | None:
+def _fill(entry: Any, listener: Listener, cp: ClausePlan, rule: Rule, values: list[Any]) -> bool:
+    """Resolve a clause plan for this listener into ``entry``; False if it can never hold."""
     usable, operand = _operand(cp.access, values)
     if not usable:  # e.g. `in` over an interpolated list holding lists: verify it all
         cp = full_clause_plan(rule.text, cp.clause)
-        return ClauseEntry(listener, cp.verifier(values), SCAN, None)
+        entry.verify, entry.access, entry.operand = cp.verifier(values), SCAN, None
+        return True
     if cp.access.kind == "range" and RangeTable.domain(operand[1]) is None:
-        return None  # a NaN bound: the comparison is never true
+        return False  # a NaN bound: the comparison is never true
     if cp.access.kind == "in" and not operand:
-        return None  # `x in []` is never true
-    return ClauseEntry(listener, cp.verifier(values), cp.access, operand)
+        return False  # `x in []` is never true
+    entry.verify = cp.verifier(values) if cp.make is not None else None
+    entry.access, entry.operand = cp.access, operand
+    return True
 
 
-def _verify(event: dict[str, Any], candidates: list[ClauseEntry]) -> list[Match]:
+_INTERNED: dict[str, str] = {}
+
+
+def _intern(name: str) -> str:
+    """One string object per environment / event name, however many listeners use it."""
+    return _INTERNED.setdefault(name, name) if len(_INTERNED) < 100_000 else name
+
+
+def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]) -> list[Match]:
+    """Guards and verifiers on the candidates; one Match per run.
+
+    When several listeners of one run match, the one registered first wins (the order
+    of the run's listeners in ``by_run``).
+    """
     ts = event.get("ts")
     if ts is None:
         ts = int(time.time() * 1000)
@@ -385,10 +405,12 @@ def _verify(event: dict[str, Any], candidates: list[ClauseEntry]) -> list[Match]
             except Exception:  # a CEL error: no match for this listener only
                 continue
         prev = best.get(listener.run_id)
-        if prev is None or listener.seq < prev.seq:
+        if prev is None:
             best[listener.run_id] = listener
-    if len(best) > 1:
-        return [Match(x.id, x.run_id) for x in sorted(best.values(), key=lambda x: x.seq)]
+        elif prev is not listener:
+            runs = by_run[listener.run_id]
+            if runs.index(listener) < runs.index(prev):
+                best[listener.run_id] = listener
     return [Match(x.id, x.run_id) for x in best.values()]
 
 

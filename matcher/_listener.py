@@ -7,18 +7,46 @@ from typing import Any
 
 
 class Listener:
-    """One pending cancel listener (kept small: there may be millions)."""
+    """One pending cancel listener (kept small: there may be millions).
+
+    A listener with one clause — nearly all of them — is itself the entry filed in the
+    tables (``verify``, ``access``, ``operand`` are that clause's and ``clauses`` is
+    None); only multi-clause listeners own separate ClauseEntry objects. That saves an
+    object and a tuple per pending listener.
+    """
 
     __slots__ = ("id", "run_id", "env", "event", "expires_at", "started_at", "trigger_id",
-                 "clauses", "seq", "rule", "values", "plan")
+                 "rule", "values", "plan", "clauses", "verify", "access", "operand")
 
-    def __init__(self, **kw: Any) -> None:
-        for k, v in kw.items():
-            setattr(self, k, v)
+    def __init__(self, id: str, run_id: str, env: str, event: str, expires_at: int | None,
+                 started_at: int | None, trigger_id: Any, rule: Any, values: Any,
+                 plan: Any) -> None:
+        self.id = id
+        self.run_id = run_id
+        self.env = env
+        self.event = event
+        self.expires_at = expires_at
+        self.started_at = started_at
+        self.trigger_id = trigger_id
+        self.rule = rule
+        self.values = values
+        self.plan = plan
+        self.clauses: tuple[ClauseEntry, ...] | None = None
+        self.verify: Any = None
+        self.access: Any = None
+        self.operand: Any = None
+
+    @property
+    def listener(self) -> Listener:
+        return self
+
+    def entries(self) -> tuple[Any, ...]:
+        """The objects filed in the tables for this listener."""
+        return (self,) if self.clauses is None else self.clauses
 
 
 class ClauseEntry:
-    """A clause of a listener as stored in a table: verifier plus the access it is filed under."""
+    """A clause of a multi-clause listener as filed in a table."""
 
     __slots__ = ("listener", "verify", "access", "operand")
 
@@ -43,18 +71,20 @@ class AddResult:
     ``status`` is ``stored``, ``duplicate`` (the id was already registered: nothing
     changed) or ``never_fires`` (with ``reason``; nothing stored). ``access`` describes
     how each clause is indexed; ``residual`` is the rule after substituting the trigger
-    event, as CEL text (computed on first access).
+    event, as CEL text. Both are computed on first access: registration stays cheap.
     """
 
-    __slots__ = ("listener_id", "status", "reason", "_access", "_residual")
+    __slots__ = ("listener_id", "status", "reason", "_plan", "_values", "_entries", "_cache")
 
-    def __init__(self, listener_id: str, status: str, reason: str | None, access: Any,
-                 residual: Any) -> None:
+    def __init__(self, listener_id: str, status: str, reason: str | None = None,
+                 plan: Any = None, values: Any = None, entries: Any = ()) -> None:
         self.listener_id = listener_id
         self.status = status
         self.reason = reason
-        self._access = access
-        self._residual = residual
+        self._plan = plan
+        self._values = values
+        self._entries = entries
+        self._cache: dict[str, Any] = {}
 
     @property
     def stored(self) -> bool:
@@ -62,15 +92,21 @@ class AddResult:
 
     @property
     def access(self) -> tuple[str, ...]:
-        if callable(self._access):
-            self._access = self._access()
-        return self._access  # type: ignore[no-any-return]
+        from ._access import describe
+
+        if "access" not in self._cache:
+            self._cache["access"] = tuple(describe(e.access, self._values) for e in self._entries)
+        return self._cache["access"]  # type: ignore[no-any-return]
 
     @property
     def residual(self) -> str:
-        if callable(self._residual):
-            self._residual = self._residual()
-        return self._residual  # type: ignore[no-any-return]
+        if self._plan is None:
+            return ""
+        if "residual" not in self._cache:
+            from ._index import _residual_text
+
+            self._cache["residual"] = _residual_text(self._plan, self._values)
+        return self._cache["residual"]  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         extra = f", reason={self.reason!r}" if self.reason else ""
