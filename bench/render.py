@@ -76,7 +76,8 @@ def _wordlist(wl: dict[str, Any]) -> list[str]:
         "",
         "![word-list plot](wordlist.png)",
         "",
-        f"{wl['words']:,} words, {wl['events_per_point']} events per point (stride 761), "
+        f"{wl['words']:,} words, {wl['events_per_point']} events per point (stride 761, "
+        "median of 3 passes), "
         f"a point every {wl['step']} listeners.",
         "",
         "| rule | listeners | events/s | matches in the events | agrees |",

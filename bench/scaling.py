@@ -276,22 +276,17 @@ def run_workload(workload: Workload, cfg: ScalingConfig) -> dict[str, Any]:
     rows: list[Row] = []
     checks: list[Check] = []
     cel_expr_per_listener: list[float] = []
+    phases: dict[str, float] = {}
     for n in cfg.sizes:
+        t0 = time.perf_counter()
         _grow(state, n)
+        t1 = time.perf_counter()
         r, c = _measure_size(state, n, cfg, cel_expr_per_listener)
+        phases[f"grow to {n}"], phases[f"measure {n}"] = t1 - t0, time.perf_counter() - t1
         rows += r
         checks += c
-    checks.append(
-        Check(
-            workload.name,
-            len(state.specs),
-            "index:all-stored",
-            len(state.specs),
-            not state.not_stored,
-            0,
-            "; ".join(state.not_stored[:3]),
-        )
-    )
+    checks.append(Check(workload.name, len(state.specs), "index:all-stored", len(state.specs),
+                        not state.not_stored, 0, "; ".join(state.not_stored[:3])))
     _fill_ratios(rows)
     return {
         "workload": workload.name,
@@ -300,6 +295,7 @@ def run_workload(workload: Workload, cfg: ScalingConfig) -> dict[str, Any]:
         "checks": [asdict(c) for c in checks],
         "adds_per_s": len(state.specs) / state.add_seconds if state.add_seconds else None,
         "access_examples": state.access,
+        "phase_seconds": phases,
     }
 
 

@@ -42,7 +42,7 @@ def available() -> str | None:
     return None
 
 
-class _Child:
+class ServerProcess:
     """The server process; started and stopped (SIGTERM, then wait) by this object only."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -91,7 +91,7 @@ def _serve(data_dir: str) -> int:
     return 0
 
 
-def _run(i: int, now: int) -> dict[str, Any]:
+def run_request(i: int, now: int) -> dict[str, Any]:
     return {
         "run_id": ulid(now, i),
         "app_id": "bench",
@@ -102,15 +102,15 @@ def _run(i: int, now: int) -> dict[str, Any]:
     }
 
 
-def _register(client: Any, start: int, stop: int, batch: int, now: int) -> float:
+def register(client: Any, start: int, stop: int, batch: int, now: int) -> float:
     """Runs [start, stop) in batches (1 = unary RegisterRun); returns runs per second."""
     t0 = time.perf_counter()
     if batch == 1:
         for i in range(start, stop):
-            client.register_run(**_run(i, now))
+            client.register_run(**run_request(i, now))
     else:
         for lo in range(start, stop, batch):
-            client.register_runs([_run(i, now) for i in range(lo, min(stop, lo + batch))])
+            client.register_runs([run_request(i, now) for i in range(lo, min(stop, lo + batch))])
     return (stop - start) / (time.perf_counter() - t0)
 
 
@@ -184,14 +184,14 @@ def run_service(*, quick: bool) -> dict[str, Any]:
     now = int(time.time() * 1000)
     rows: dict[str, Any] = {"pending listeners": pending}
     with tempfile.TemporaryDirectory(prefix="cancelmatch-bench-svc-") as tmp:
-        child = _Child(Path(tmp))
+        child = ServerProcess(Path(tmp))
         try:
             with Client(child.target, env=ENV) as client:
-                rows["runs/s registered, RegisterRuns batches of 1000"] = _register(
+                rows["runs/s registered, RegisterRuns batches of 1000"] = register(
                     client, 0, pending, 1000, now
                 )
                 unary = 100 if quick else 1000
-                rows["runs/s registered, unary RegisterRun"] = _register(
+                rows["runs/s registered, unary RegisterRun"] = register(
                     client, pending, pending + unary, 1, now
                 )
                 published, checks = _publish_all(client, pending, now, quick)
