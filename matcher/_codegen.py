@@ -22,6 +22,8 @@ from ._values import TYPES, UInt
 # Exceptions that count as CEL errors inside generated code. KeyError and TypeError come
 # from plain subscripts (a missing key, a non-map operand); the rest from helpers.
 CEL_ERRORS = (Exception,)
+# Generated code re-raises matcher._program.EvaluationAborted (bound as ABORT) before
+# catching CEL_ERRORS: a spent budget is not an error value that || may absorb.
 
 _NUMERIC_LITERAL = (int, float, UInt)
 _CMP_NAME = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -87,8 +89,11 @@ class CodeGenerator:
 
     def bind(self, expr: str) -> str:
         """Evaluate ``expr`` once into a local (unless it already is a name)."""
-        if expr.isidentifier():
+        if expr.isidentifier() and expr not in ("None", "True", "False"):
             return expr
+        return self.assign(expr)
+
+    def assign(self, expr: str) -> str:
         name = self.tmp()
         self.fn.emit(f"{name} = {expr}")
         return name
@@ -138,6 +143,10 @@ class CodeGenerator:
         if qualified is not None and qualified[0].split(".")[0] not in self.scope:
             return f"act[{qualified[0]!r}]" + "".join(f"[{p!r}]" for p in qualified[1])
         operand = self.visit(node.operand)
+        if operand in ("None", "True", "False") or operand[0] == "[":
+            # `null.x`, `[1].x` (unchecked): subscript a local, not a display CPython
+            # would warn about at compile time.
+            operand = self.assign(operand)
         if node.test_only:
             return f"has_field({operand}, {node.field!r})"
         # A plain subscript is exact CEL field selection: it succeeds only on a dict
@@ -145,7 +154,7 @@ class CodeGenerator:
         return f"{operand}[{node.field!r}]"
 
     def visit_Index(self, node: A.Index) -> str:
-        operand = self.visit(node.operand)
+        operand = self.bind(self.visit(node.operand))
         if isinstance(node.index, A.Literal) and _literal_type(node.index.value) is str:
             return f"{operand}[{self.visit(node.index)}]"
         operand = self.bind(operand)
@@ -224,6 +233,7 @@ class CodeGenerator:
             fn.emit(f"elif {v} is not {neutral} and {r} is {neutral}: {r} = not_bool({v})")
             fn.indent -= 1
             fn.blocks -= 1
+            fn.emit("except ABORT: raise")
             fn.emit("except CEL_ERRORS as e:")
             fn.emit(f"    if {r} is {neutral}: {r} = e")
             if i:

@@ -67,6 +67,7 @@ def _quantifier(gen: CodeGenerator, node: A.Comprehension, items: str, var: str)
     fn.emit(f"if {v} is not {default} and {err} is None: {err} = not_bool({v})")
     fn.indent -= 1
     fn.blocks -= 1
+    fn.emit("except ABORT: raise")
     fn.emit("except CEL_ERRORS as e:")
     fn.emit(f"    if {err} is None: {err} = e")
     _loop_end(gen)

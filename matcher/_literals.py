@@ -75,6 +75,9 @@ def decode_text(token: str) -> str | bytes:
             value = int(octal, 8) if octal is not None else int(hx, 16)
             (out_b.append(bytes((value,))) if is_bytes else out_s.append(chr(value)))
         elif u4 is not None or u8 is not None:
+            if is_bytes:
+                raise LiteralError(f"Unicode escape sequence \\{'u' if u4 else 'U'} cannot be "
+                                   "used in bytes literals", where)
             ch = _code_point(u4 or u8, where)
             (out_b.append(ch.encode("utf-8")) if is_bytes else out_s.append(ch))
         else:

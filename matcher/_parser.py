@@ -9,6 +9,7 @@ afterwards with an explicit stack.
 from __future__ import annotations
 
 import functools
+import threading
 from importlib import resources
 from typing import Any
 
@@ -25,13 +26,14 @@ RESERVED = frozenset(
     "as break const continue else for function if import let loop package namespace "
     "return var void while".split()
 )
+KEYWORDS = frozenset({"in", "true", "false", "null"})
 MACROS_MEMBER = {"all": (2,), "exists": (2,), "exists_one": (2,), "map": (2, 3), "filter": (2,)}
 
 # How terminals are named in "expecting {...}" messages (cel-go's ANTLR names).
 _DISPLAY = {
     "IDENT": "IDENTIFIER", "ESCAPED_IDENT": "ESC_IDENTIFIER", "INT": "NUM_INT",
     "UINT": "NUM_UINT", "DOUBLE": "NUM_FLOAT", "STRING": "STRING", "BYTES": "BYTES",
-    "$END": "<EOF>",
+    "$END": "<EOF>", "MULOP": "'*', '/', '%'", "RELOP": "'<', '<=', '==', '!=', '>=', '>'",
 }
 
 
@@ -52,9 +54,14 @@ def _flatten(cls: type, left: Any, right: Any, pos: int) -> Any:
 
 def _check_name(tok: Any) -> str:
     name = str(tok)
-    if name in RESERVED:
+    if name in RESERVED or name in KEYWORDS:
         raise _Syntax(f"reserved identifier: {name}", tok.start_pos)
     return name
+
+
+# Literals written inside parentheses, for this thread's parse: CEL folds a minus sign
+# only into the number right after it (`-9223372036854775808`), never through `( )`.
+_PARENS = threading.local()
 
 
 class _Builder(lark.Transformer):  # type: ignore[type-arg]
@@ -81,7 +88,8 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
     def negate(self, c: Any) -> Any:
         node = c[-1]
         for minus in reversed(c[:-1]):
-            if isinstance(node, A.Literal) and type(node.value) in (int, float):
+            if isinstance(node, A.Literal) and type(node.value) in (int, float) and \
+                    id(node) not in _PARENS.ids:
                 # Fold so that -9223372036854775808 is a valid literal (CEL spec).
                 node = A.Literal(-node.value, pos=minus.start_pos)
             else:
@@ -92,7 +100,10 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         tok = c[0]
         if tok.type == "ESCAPED_IDENT":
             return str(tok)[1:-1], tok.start_pos
-        # Reserved words are fine after a dot: `{'as': 1}.as`, `a.as()` (CEL spec).
+        # Reserved words are fine after a dot: `{'as': 1}.as`, `a.as()` (CEL spec); the
+        # keywords in/true/false/null are not (cel-go and cel-cpp reject them).
+        if str(tok) in KEYWORDS:
+            raise _Syntax(f"reserved identifier: {tok}", tok.start_pos)
         return str(tok), tok.start_pos
 
     def select(self, c: Any) -> A.Select:
@@ -125,6 +136,11 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
                 raise _Syntax("invalid argument to has() macro: expected a field selection", lpar.end_pos)
             return A.Select(arg.operand, arg.field, True, pos=tok.start_pos)
         return A.Call(name, args, None, pos=tok.start_pos)
+
+    def paren(self, c: Any) -> Any:
+        if isinstance(c[1], A.Literal):
+            _PARENS.ids.add(id(c[1]))
+        return c[1]
 
     def list_(self, c: Any) -> A.ListExpr:
         return A.ListExpr(tuple(c[1]) if len(c) > 1 else (), pos=c[0].start_pos)
@@ -207,7 +223,8 @@ def _syntax_error(text: str, e: UnexpectedInput) -> CompileError:
         at_end = tok.type == "$END"
         shown = "<EOF>" if at_end else str(tok)
         offset = len(text) if at_end else tok.start_pos
-        msg = f"mismatched input '{shown}' expecting {_describe_expected(set(e.expected))}"
+        expected = getattr(e, "accepts", None) or e.expected
+        msg = f"mismatched input '{shown}' expecting {_describe_expected(set(expected))}"
         return CompileError(msg, text, offset, kind="Syntax error")
     if isinstance(e, UnexpectedEOF):
         msg = f"mismatched input '<EOF>' expecting {_describe_expected(set(e.expected))}"
@@ -228,6 +245,7 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Expr:
             text, limits.max_length, kind="Limit")
     if not text.strip():
         raise CompileError("empty expression", text, 0, kind="Syntax error")
+    _PARENS.ids = set()
     try:
         tree: A.Expr = _lark().parse(text)
     except _Syntax as e:

@@ -28,8 +28,9 @@ from ._shapes import SHAPES
 from ._values import TYPES, UInt
 
 
-class _BudgetExceeded(EvalError):
-    pass
+class EvaluationAborted(EvalError):
+    """A resource budget ran out. Unlike other CEL errors it is not absorbed by ``&&``,
+    ``||`` or the macros: like cel-go's cost limit, it ends the evaluation."""
 
 
 def _not_bool(value: Any) -> EvalError:
@@ -86,8 +87,10 @@ def _namespace(limits: Limits) -> dict[str, Any]:
         for name in ("eq", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod",
                      "neg", "logical_not", "in_", "index", "has_field", "make_map")
     }
+    functions = {name: spec.impl for name, spec in FUNCTIONS.items()}
+    functions["matches"] = _bounded_matches(functions["matches"], limits.max_regex_length)
     ns.update(
-        F={name: spec.impl for name, spec in FUNCTIONS.items()},
+        F=functions,
         TYPES=TYPES,
         NUMERIC=(int, float, UInt),
         UInt=UInt,
@@ -96,10 +99,21 @@ def _namespace(limits: Limits) -> dict[str, Any]:
         not_bool=_not_bool,
         unbound=_unbound,
         iteration_range=_iteration_range,
-        budget_exceeded=lambda: _BudgetExceeded(
+        ABORT=EvaluationAborted,
+        budget_exceeded=lambda: EvaluationAborted(
             f"evaluation exceeded its budget of {limits.max_iterations} comprehension iterations"),
     )
     return ns
+
+
+def _bounded_matches(matches: Any, max_length: int) -> Any:
+    def bounded(s: Any, pattern: Any) -> Any:
+        if type(pattern) is str and len(pattern) > max_length:
+            raise EvalError(f"regular expression is {len(pattern)} characters long; "
+                            f"the limit is {max_length}")
+        return matches(s, pattern)
+
+    return bounded
 
 
 class _CodeCache:
@@ -239,6 +253,8 @@ def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
 
     Complexity: O(n) in the text; a literal variant of a cached shape skips parsing.
     """
+    if type(text) is not str:
+        raise TypeError(f"expression must be a str, not {type(text).__name__}")
     if isinstance(variables, str):
         raise TypeError("variables must be a collection of names, not a single str")
     declared = variables if type(variables) is frozenset else frozenset(variables)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._ast import Literal
 from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
-from ._limits import Limits
+from ._limits import DEFAULT_LIMITS, Limits
 from ._values import INT64_MAX, INT64_MIN, UINT64_MAX
 
 _TOKEN = re.compile(
@@ -118,14 +118,18 @@ class ShapeCache:
     MAX_ENTRIES = 4096
     """Shapes kept; see _CodeCache.MAX_ENTRIES for why there is a bound at all."""
 
+    MAX_TABLES = 64
+    """(variables, Limits) combinations kept: a caller making a new Limits per call
+    would otherwise add a table per call."""
+
     def __init__(self) -> None:
-        # (variables, id(limits)) → (limits, {shape key → (factory, recipe, source)}).
-        # Keyed by identity: Limits objects are few and long-lived, and hashing the
-        # dataclass on every compile would cost more than the lookup itself.
-        self._tables: dict[tuple[frozenset[str], int], tuple[Limits, dict[str, Any]]] = {}
+        # (variables, limits key) → (limits, {shape key → (factory, recipe, source)}).
+        self._tables: dict[tuple[frozenset[str], Any], tuple[Limits, dict[str, Any]]] = {}
 
     def remember(self, text: str, variables: frozenset[str], limits: Limits, program: Any,
                  consts: list[Any], positions: list[int]) -> None:
+        if "\x00" in text:  # the marker character of fast_shape: never ambiguous
+            return
         tokens = tokenize(text)
         if tokens is None:
             return
@@ -141,7 +145,10 @@ class ShapeCache:
         from ._program import CODE_CACHE
 
         make = CODE_CACHE.factory(program.source, limits)
-        table = self._tables.setdefault((variables, id(limits)), (limits, {}))[1]
+        tkey = (variables, _limits_key(limits))
+        if tkey not in self._tables and len(self._tables) >= self.MAX_TABLES:
+            self._tables.pop(next(iter(self._tables)))
+        table = self._tables.setdefault(tkey, (limits, {}))[1]
         if len(table) >= self.MAX_ENTRIES:
             table.pop(next(iter(table)))
         table[key] = (make, fast_recipe, program.source)
@@ -153,8 +160,8 @@ class ShapeCache:
         """
         if len(text) > limits.max_length:
             return None
-        tables = self._tables.get((variables, id(limits)))
-        if tables is None:
+        tables = self._tables.get((variables, _limits_key(limits)))
+        if tables is None or "\x00" in text:
             return None
         key, found = fast_shape(text)
         entry = tables[1].get(key)
@@ -175,6 +182,12 @@ class ShapeCache:
             if type(v) is not int and type(v) is not bool and isinstance(v, int) and v > UINT64_MAX:
                 return None
         return _program_class()(text, None, source, variables, make(*consts))
+
+
+def _limits_key(limits: Limits) -> Any:
+    """The defaults by identity (hashing the dataclass on every compile would cost more
+    than the lookup itself); any other Limits by value, so equal ones share a table."""
+    return None if limits is DEFAULT_LIMITS else limits
 
 
 def _program_class() -> Any:

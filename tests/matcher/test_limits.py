@@ -217,18 +217,12 @@ def test_compiled_random_text_evaluates_without_crashing(text: str) -> None:
             prog.evaluate(activation)
 
 
-@pytest.mark.xfail(strict=True, reason="unchecked field selection on a literal generates e.g. "
-                   "`None['x']`; Python's compiler warns (SyntaxWarning), which is a SyntaxError "
-                   "under -W error instead of a Program whose evaluation is an EvalError")
 @pytest.mark.parametrize("expression", ["null.x", "true.x", "[1].x", "[].x == 1"])
 def test_unchecked_selection_on_a_literal_is_an_eval_error(expression: str) -> None:
     result = matcher.compile(expression, check=False).try_evaluate({})
     assert isinstance(result, EvalError)
 
 
-@pytest.mark.xfail(strict=True, reason="the shape cache's key marks each literal with "
-                   "'\\x00' + kind inside the text, so a text holding a raw '\\x00S' collides "
-                   "with a cached shape and lookup indexes past its literals: IndexError")
 @pytest.mark.parametrize("text", ["event.x == \x00S", "event.x == '\x00S' && event.y == \x00S"])
 def test_text_that_spells_a_shape_marker_is_a_compile_error(text: str) -> None:
     matcher.compile("event.x == 'a'")
@@ -237,9 +231,6 @@ def test_text_that_spells_a_shape_marker_is_a_compile_error(text: str) -> None:
         matcher.compile(text)
 
 
-@pytest.mark.xfail(strict=True, reason="the shape cache keeps one table per Limits *object* "
-                   "(keyed by id) with no bound on the number of tables: equal Limits built "
-                   "per call grow memory without end")
 def test_equal_limits_objects_share_one_shape_table() -> None:
     from matcher._shapes import SHAPES
 
