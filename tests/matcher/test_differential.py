@@ -135,6 +135,16 @@ TYPE_NAMES = ("int", "uint", "double", "string", "bool", "bytes", "list", "map",
 # No \u escape: langdef ("String and Bytes Values") restricts only \U to strings, but the
 # reference rejects b"\u00ff" while we accept it; that open question is left to the
 # escape tests rather than made a random failure here.
+TIMESTAMPS = ("2009-02-13T23:31:30Z", "1970-01-01T00:00:00Z", "2024-02-29T12:00:00.5+05:30",
+              "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", "2023-12-31T23:59:59-08:00",
+              "2023-03-26T01:30:00Z", "2009-02-13T23:31:30", "not a time")
+DURATIONS = ("0", "1h30m", "-1.5s", "100ms", "1us", "3000ns", "-2h", "315576000000s",
+             "1.000001s", "90m", "1d", "")
+ZONES = ("UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata", "+05:30", "-08:00",
+         "Nowhere/Void")
+TIMESTAMP_GETTERS = ("getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
+                     "getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds")
+DURATION_GETTERS = ("getHours", "getMinutes", "getSeconds", "getMilliseconds")
 BYTES_LITERALS = ('b""', "b'a'", 'B"ab"', r'b"\xff"', r'b"\303\277"', 'b"ÿ"', r"br'\x'",
                   r'b"\000a"')
 PATTERNS = ("a", "^a", "b$", "a|b", "[0-9]+", "", "é", ".", "^$", "(?i)A", "\\\\", "a.*b")
@@ -214,7 +224,12 @@ class _Gen:
 
     # -- one method per result type: x_<type>(depth) draws a compound expression
     def x_int(self, d: int) -> str:
-        kind = self.pick(("arith", "arith", "neg", "size", "conv", "cond", "index"))
+        kind = self.pick(("arith", "arith", "neg", "size", "conv", "cond", "index", "time"))
+        if kind == "time":
+            if self.draw(st.booleans()):
+                return f"{self.duration(d)}.{self.pick(DURATION_GETTERS)}()"
+            zone = string_literal(self.pick(ZONES)) if self.draw(st.booleans()) else ""
+            return f"{self.timestamp(d)}.{self.pick(TIMESTAMP_GETTERS)}({zone})"
         if kind == "arith":
             t = self.pick(("int", "int", "int", "dyn", "double"))
             op = self.pick(("+", "-", "*", "/", "%"))
@@ -252,7 +267,9 @@ class _Gen:
         return self.common("double", kind, d)
 
     def x_string(self, d: int) -> str:
-        kind = self.pick(("concat", "conv", "conv", "cond", "index"))
+        kind = self.pick(("concat", "conv", "conv", "cond", "index", "time"))
+        if kind == "time":
+            return f"string({self.pick((self.timestamp, self.duration))(d)})"
         if kind == "concat":
             return f"{self.sub('string', d)} + {self.sub(self.pick(('string', 'dyn')), d)}"
         if kind == "conv":
@@ -261,7 +278,10 @@ class _Gen:
 
     def x_bool(self, d: int) -> str:
         kind = self.pick(("order", "eq", "eq", "in", "logic", "logic", "not", "has", "strfn",
-                          "strfn", "type", "macro", "macro", "cond"))
+                          "strfn", "type", "macro", "macro", "cond", "time"))
+        if kind == "time":
+            make = self.pick((self.timestamp, self.duration))
+            return f"{make(d)} {self.pick(('<', '<=', '>', '>=', '==', '!='))} {make(d)}"
         if kind == "order":
             a, b = (self.pick(("string", "bool", "bytes")),) * 2 if self.draw(st.booleans()) else (
                 self.numeric(), self.numeric())
@@ -278,7 +298,9 @@ class _Gen:
             op = self.pick(("&&", "||"))
             return f"{self.sub(self.pick(ts), d)} {op} {self.sub(self.pick(ts), d)}"
         if kind == "not":
-            return f"!{self.sub(self.pick(('bool', 'bool', 'dyn')), d)}"
+            # As with '-': Google's parsers read `!!x` as x (so `!!0u` is 0u, no error).
+            operand = self.sub(self.pick(("bool", "bool", "dyn")), d)
+            return f"!({operand})" if operand.startswith("!") else f"!{operand}"
         if kind == "has":
             how = self.pick(("path", "literal", "expr"))
             operand = self.path() if how == "path" else (
@@ -342,6 +364,23 @@ class _Gen:
         if kind == "dyn":
             return f"dyn({self.expr(self.any_type(), d)})"
         return self.common("dyn", "index", d)
+
+    # -- timestamps and durations (only ever inside an int, bool or string result)
+    def timestamp(self, d: int) -> str:
+        kind = self.pick(("text", "text", "int", "plus", "minus"))
+        if kind == "text" or d <= 0:
+            return f"timestamp({string_literal(self.pick(TIMESTAMPS))})"
+        if kind == "int":
+            return f"timestamp({self.expr('int', d - 1)})"
+        return f"({self.timestamp(d - 1)} {'+' if kind == 'plus' else '-'} {self.duration(d - 1)})"
+
+    def duration(self, d: int) -> str:
+        kind = self.pick(("text", "text", "diff", "sum"))
+        if kind == "text" or d <= 0:
+            return f"duration({string_literal(self.pick(DURATIONS))})"
+        if kind == "diff":
+            return f"({self.timestamp(d - 1)} - {self.timestamp(d - 1)})"
+        return f"({self.duration(d - 1)} {self.pick('+-')} {self.duration(d - 1)})"
 
     # -- shared shapes
     def common(self, t: str, kind: str, d: int) -> str:
