@@ -116,14 +116,9 @@ class _DropsMatches:
 
 def test_harness_reports_a_disagreeing_index(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matcher, "ListenerIndex", _DropsMatches)
-    cfg = ScalingConfig(
-        sizes=(200,),
-        events=10,
-        budget_s=0.01,
-        cel_expr_cap=0,
-        cel_python_measured_max=0,
-        cel_python_sample=5,
-    )
+    cfg = ScalingConfig(sizes=(200,), events=10, budget_s=0.01, cel_expr_cap=0,
+                        cel_python_measured_max=0, cel_python_measured_max_equality=0,
+                        cel_python_sample=5)
     result = run_workload(all_workloads()[0], cfg)
     failed = {c["engine"] for c in result["checks"] if not c["agree"]}
     assert {"counting", "scan_ours"} <= failed, result["checks"]
