@@ -336,7 +336,7 @@ class ListenerIndex:
             assert listener.id == lid
             runs = self._by_run[listener.run_id]
             assert listener is runs or (type(runs) is list and listener in runs)
-            assert listener.clauses is None or len(listener.clauses) > 1
+            assert listener.clauses is None or len(listener.clauses) >= 1
             total += len(listener.entries())
         n_run = sum(len(r) if type(r) is list else 1 for r in self._by_run.values())
         assert n_run == len(self._by_id), (n_run, len(self._by_id))
