@@ -87,13 +87,16 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
 
     def negate(self, c: Any) -> Any:
         node = c[-1]
-        for minus in reversed(c[:-1]):
-            if isinstance(node, A.Literal) and type(node.value) in (int, float) and \
-                    id(node) not in _PARENS.ids:
-                # Fold so that -9223372036854775808 is a valid literal (CEL spec).
-                node = A.Literal(-node.value, pos=minus.start_pos)
-            else:
-                node = A.Unary("-", node, pos=minus.start_pos)
+        minuses = c[:-1]
+        if isinstance(node, A.Literal) and type(node.value) in (int, float) and \
+                id(node) not in _PARENS.ids:
+            # CEL's grammar has `literal: MINUS? NUM_INT`: the one minus right before the
+            # digits is part of the literal (so -9223372036854775808 is valid); any other
+            # is a negation evaluated at run time (--9223372036854775808 overflows).
+            node = A.Literal(-node.value, pos=minuses[-1].start_pos)
+            minuses = minuses[:-1]
+        for minus in reversed(minuses):
+            node = A.Unary("-", node, pos=minus.start_pos)
         return node
 
     def field(self, c: Any) -> tuple[str, int]:
