@@ -13,8 +13,7 @@ Operators are spelled as in CEL source: ``Binary.op`` is one of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
-
+from typing import Any
 
 
 def _pos() -> Any:
@@ -36,7 +35,8 @@ class Literal:
         a, b = self.value, other.value
         if type(a) is not type(b):
             return False
-        return a == b or (a != a and b != b)
+        same: bool = a == b or (a != a and b != b)
+        return same
 
     def __hash__(self) -> int:
         return hash((type(self.value), self.value))
@@ -157,10 +157,8 @@ class Comprehension:
     pos: int = _pos()
 
 
-Expr = Union[
-    Literal, Ident, Select, Index, Unary, Binary, And, Or, Conditional, ListExpr, MapExpr,
-    Call, Comprehension,
-]
+Expr = (Literal | Ident | Select | Index | Unary | Binary | And | Or | Conditional | ListExpr
+        | MapExpr | Call | Comprehension)
 
 NODE_TYPES: tuple[type, ...] = (
     Literal, Ident, Select, Index, Unary, Binary, And, Or, Conditional, ListExpr, MapExpr,
@@ -304,7 +302,8 @@ def map_literals(node: Expr, fn: Any) -> Expr:
     return with_children(node, tuple(map_literals(k, fn) for k in kids))
 
 
-def qualified_variable(node: Expr, variables: frozenset[str] | set[str]) -> tuple[str, tuple[str, ...]] | None:
+def qualified_variable(node: Expr, variables: frozenset[str] | set[str],
+                       ) -> tuple[str, tuple[str, ...]] | None:
     """For ``a.b.c`` with a variable declared as ``a.b``: ``("a.b", ("c",))`` (longest prefix).
 
     CEL resolves dotted names against declarations before field selection.

@@ -202,13 +202,13 @@ class CodeGenerator:
         return f"eq({left}, {right})"
 
     def ordering(self, op: str, left: str, right: str, right_node: A.Expr) -> str:
+        slow = f"{_CMP_NAME[op]}({left}, {right})"
         if isinstance(right_node, A.Literal):
             vt = _literal_type(right_node.value)
-            if vt in _NUMERIC_LITERAL:
-                return f"({left} {op} {right} if {left}.__class__ is {vt.__name__} else {_CMP_NAME[op]}({left}, {right}))"
-            if vt is str:
-                return f"({left} {op} {right} if {left}.__class__ is str else {_CMP_NAME[op]}({left}, {right}))"
-        return f"{_CMP_NAME[op]}({left}, {right})"
+            if vt in _NUMERIC_LITERAL or vt is str:
+                # Same class: Python's ordering is CEL's; anything else goes to the helper.
+                return f"({left} {op} {right} if {left}.__class__ is {vt.__name__} else {slow})"
+        return slow
 
     def logical(self, node: A.And | A.Or) -> str:
         """n-ary ``&&``/``||``: the first decisive operand wins, else the first error.

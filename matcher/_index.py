@@ -15,8 +15,16 @@ from typing import Any
 
 from . import _ast as A
 from ._access import SCAN, Access, describe
-from ._index_tables import (MISSING, PrefixTable, RangeTable, extract, key_of, slot_add,
-                            slot_extend, slot_remove)
+from ._index_tables import (
+    MISSING,
+    PrefixTable,
+    RangeTable,
+    extract,
+    key_of,
+    slot_add,
+    slot_extend,
+    slot_remove,
+)
 from ._interpolate import Rule, bind_values, split_rule
 from ._listener import AddResult, ClauseEntry, Listener, Match
 from ._parser import parse
@@ -306,7 +314,7 @@ class ListenerIndex:
             slot = heap[0]
             group = self._expiry.get(slot, {})
             for lid, listener in list(group.items()):
-                if listener.expires_at < now_ms:
+                if listener.expires_at is not None and listener.expires_at < now_ms:
                     self.remove(lid)
                     removed.append(lid)
             if slot in self._expiry:  # some not yet expired: look again later
@@ -431,7 +439,8 @@ def _access_holds(access: Access, operand: Any, event: dict[str, Any]) -> bool:
         op, bound = operand
         if RangeTable.domain(v) != RangeTable.domain(bound):
             return False
-        return {"<": v < bound, "<=": v <= bound, ">": v > bound, ">=": v >= bound}[op]
+        held: bool = {"<": v < bound, "<=": v <= bound, ">": v > bound, ">=": v >= bound}[op]
+        return held
     return True  # has
 
 

@@ -45,7 +45,7 @@ class _Syntax(Exception):
         self.offset = offset
 
 
-def _flatten(cls: type, left: Any, right: Any, pos: int) -> Any:
+def _flatten(cls: Any, left: Any, right: Any, pos: int) -> Any:
     terms: list[Any] = []
     for side in (left, right):
         terms.extend(side.terms if isinstance(side, cls) else (side,))
@@ -70,10 +70,10 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
     def conditional(self, c: Any) -> A.Conditional:
         return A.Conditional(c[0], c[2], c[3], pos=c[1].start_pos)
 
-    def or_(self, c: Any) -> A.Or:
+    def or_(self, c: Any) -> Any:
         return _flatten(A.Or, c[0], c[2], c[1].start_pos)
 
-    def and_(self, c: Any) -> A.And:
+    def and_(self, c: Any) -> Any:
         return _flatten(A.And, c[0], c[2], c[1].start_pos)
 
     def binary(self, c: Any) -> A.Binary:
@@ -218,9 +218,9 @@ def _describe_expected(expected: set[str]) -> str:
 
 def _syntax_error(text: str, e: UnexpectedInput) -> CompileError:
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "<EOF>"
-        return CompileError(f"token recognition error at: '{ch}'", text, e.pos_in_stream,
-                            kind="Syntax error")
+        at = e.pos_in_stream or 0
+        ch = text[at] if at < len(text) else "<EOF>"
+        return CompileError(f"token recognition error at: '{ch}'", text, at, kind="Syntax error")
     if isinstance(e, UnexpectedToken):
         tok = e.token
         at_end = tok.type == "$END"
@@ -250,7 +250,7 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Expr:
         raise CompileError("empty expression", text, 0, kind="Syntax error")
     _PARENS.ids = set()
     try:
-        tree: A.Expr = _lark().parse(text)
+        tree: A.Expr = _lark().parse(text)  # type: ignore[assignment]  # built by _Builder
     except _Syntax as e:
         raise CompileError(str(e), text, e.offset, kind="Syntax error") from None
     except UnexpectedInput as e:

@@ -259,10 +259,11 @@ def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
         raise TypeError("variables must be a collection of names, not a single str")
     declared = variables if type(variables) is frozenset else frozenset(variables)
     if not check:
-        return build(text, parse(text, limits), declared, limits, checked=False)[0]
-    program = SHAPES.lookup(text, declared, limits)
-    if program is not None:
-        return program
+        unchecked: Program = build(text, parse(text, limits), declared, limits, checked=False)[0]
+        return unchecked
+    cached: Program | None = SHAPES.lookup(text, declared, limits)
+    if cached is not None:
+        return cached
     tree = parse(text, limits)
     program, gen = build(text, tree, declared, limits)
     SHAPES.remember(text, declared, limits, program, gen.consts, gen.const_pos)

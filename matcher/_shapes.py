@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from ._ast import Literal
-from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
 from ._limits import DEFAULT_LIMITS, Limits
+from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
 from ._values import INT64_MAX, INT64_MIN, UINT64_MAX
 
 _TOKEN = re.compile(
@@ -75,7 +75,7 @@ def tokenize(text: str) -> list[tuple[str, str, int]] | None:
         m = match(text, pos)
         if m is None:
             return None
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         if kind != "ws":
             out.append((kind, m.group(), pos))
         pos = m.end()
@@ -84,7 +84,7 @@ def tokenize(text: str) -> list[tuple[str, str, int]] | None:
 
 def _value(tokens: list[tuple[str, str, int]], index: int, negations: int) -> Any:
     kind, tok, _ = tokens[index]
-    value = _DECODE[kind](tok)
+    value: Any = _DECODE[kind](tok)
     return -value if negations % 2 else value
 
 
@@ -172,7 +172,7 @@ class ShapeCache:
             consts = []
             for i, neg in recipe:
                 kind, tok = found[i]
-                v = _DECODE[kind](tok)
+                v: Any = _DECODE[kind](tok)
                 consts.append(-v if neg % 2 else v)
         except (LiteralError, ValueError):
             return None  # the slow path reports the error with its position
