@@ -24,8 +24,8 @@ OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 Behaviour = Callable[[Any, grpc.ServicerContext], Any]
 
 
-def _rewrap(handler: grpc.RpcMethodHandler, wrap: Callable[[Behaviour, bool], Behaviour]
-            ) -> grpc.RpcMethodHandler:
+def _rewrap(handler: grpc.RpcMethodHandler[Any, Any],
+            wrap: Callable[[Behaviour, bool], Behaviour]) -> grpc.RpcMethodHandler[Any, Any]:
     kw = {"request_deserializer": handler.request_deserializer,
           "response_serializer": handler.response_serializer}
     if handler.unary_unary is not None:

@@ -28,7 +28,7 @@ import matcher
 
 from . import _validate as check
 from ._bulk import BulkCancellations
-from ._decisions import CLOSED, DecisionHub, make_decision
+from ._decisions import DecisionHub, make_decision
 from ._model import (
     Decision,
     Event,
@@ -381,15 +381,15 @@ class Engine:
                 yield d
             while True:
                 try:
-                    d = q.get(timeout=poll_s)
+                    item = q.get(timeout=poll_s)
                 except queue.Empty:
                     if not is_active():
                         return
                     continue
-                if d is CLOSED:
+                if item is None:  # CLOSED: the hub is shutting down
                     return
-                if d.decision_id not in replayed:
-                    yield d
+                if item.decision_id not in replayed:
+                    yield item
         finally:
             self.hub.unsubscribe(env, q)
 
