@@ -296,26 +296,39 @@ def listener_fields() -> st.SearchStrategy[dict[str, Any]]:
 
 # One field, every kind of key: the densest test of CEL equality and ordering of keys. The
 # same tokens feed the rules' literals, the triggers and the events, so they collide often.
-# Beyond 2**53 CEL compares int with double after converting the int to double.
-KEY_TOKENS: list[tuple[str, Any]] = [
-    ("1", 1), ("1u", UInt(1)), ("1.0", 1.0), ("true", True), ("false", False), ("0", 0),
-    ("-0.0", -0.0), ('"1"', "1"), ("'\\u00e9'", "\u00e9"), ("1.5", 1.5), ("null", None),
-    ('double("NaN")', NAN), ("9007199254740993", 2**53 + 1), ("9007199254740992.0", 2.0**53),
-    ("9223372036854775807", 2**63 - 1), ("18446744073709551615u", UInt(2**64 - 1)),
-    ("18446744073709551616.0", 2.0**64), ("b'1'", b"1"),
-]
-KEY_VALUES = [value for _, value in KEY_TOKENS] + [[1], {"1": 1}]
-_ORDERED = [text for text, value in KEY_TOKENS if value is not None]
+# Each table is (CEL literal, the Python value an event carries).
+KEY_TOKENS: dict[str, list[tuple[str, Any]]] = {
+    "mixed": [
+        ("1", 1), ("1u", UInt(1)), ("1.0", 1.0), ("true", True), ("false", False), ("0", 0),
+        ("-0.0", -0.0), ('"1"', "1"), ("'\\u00e9'", "\u00e9"), ("1.5", 1.5), ("null", None),
+        ('double("NaN")', NAN), ("b'1'", b"1"), ("9007199254740993", 2**53 + 1),
+    ],
+    # Beyond 2**53 CEL compares an int with a double after converting the int to double.
+    "big": [
+        ("9007199254740993", 2**53 + 1), ("9007199254740992", 2**53),
+        ("9007199254740992.0", 2.0**53), ("9223372036854775807", 2**63 - 1),
+        ("9223372036854775808.0", 2.0**63), ("9223372036854775808u", UInt(2**63)),
+        ("18446744073709551615u", UInt(2**64 - 1)), ("18446744073709551616.0", 2.0**64),
+        ("-9007199254740993", -(2**53) - 1), ("-9007199254740992.0", -(2.0**53)),
+    ],
+}
+
+
+@cache
+def key_rule(table: str) -> st.SearchStrategy[str]:
+    """A rule over ``async.data.k``: against the table's literals or ``event.data.k``."""
+    return _key_rule(table)
 
 
 @st.composite
-def key_rule(draw: st.DrawFn) -> str:
-    """A rule over ``async.data.k``: against literals or against ``event.data.k``."""
+def _key_rule(draw: st.DrawFn, table: str) -> str:
+    literals = [text for text, _ in KEY_TOKENS[table]]
+    ordered = [text for text, value in KEY_TOKENS[table] if value is not None]
     p = draw(st.sampled_from(["async.data.k", 'async.data["k"]']))
-    lit = draw(st.sampled_from([text for text, _ in KEY_TOKENS]))
-    bound = draw(st.sampled_from(_ORDERED))
+    lit = draw(st.sampled_from(literals))
+    bound = draw(st.sampled_from(ordered))
     op = draw(st.sampled_from(COMPARISONS))
-    items = ", ".join(draw(st.lists(st.sampled_from(_ORDERED), min_size=1, max_size=3)))
+    items = ", ".join(draw(st.lists(st.sampled_from(literals), min_size=1, max_size=3)))
     rule = draw(st.sampled_from([
         f"{p} == {lit}", f"{lit} == {p}", f"{p} != {lit}", f"{p} in [{items}]",
         f"{p} {op} {bound}", f"{bound} {op} {p}", f"{p} == event.data.k",
@@ -326,17 +339,18 @@ def key_rule(draw: st.DrawFn) -> str:
 
 
 @cache
-def key_data() -> st.SearchStrategy[dict[str, Any]]:
-    value = st.sampled_from(KEY_VALUES)
+def key_data(table: str) -> st.SearchStrategy[dict[str, Any]]:
+    """``data`` holding ``k`` (and a list for ``in``) from the table's values, or nothing."""
+    value = st.sampled_from([value for _, value in KEY_TOKENS[table]] + [[1], {"1": 1}])
     return st.one_of(st.just({}), st.fixed_dictionaries(
         {"k": value}, optional={"list": st.lists(value, max_size=2)}))
 
 
 @cache
-def key_event() -> st.SearchStrategy[dict[str, Any]]:
+def key_event(table: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({
         "name": st.just("cancel"),
         "id": st.sampled_from(EVENT_IDS),
         "ts": st.just(TIMES[0]),
-        "data": key_data(),
+        "data": key_data(table),
     })

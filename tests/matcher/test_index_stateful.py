@@ -10,17 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from index_mirror import Mirror
 from rule_grammar import RUN_IDS, TIMES, hypothesis_settings, incoming_event, listener_fields
-
-import matcher
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(matcher, "ListenerIndex"), reason="matcher.ListenerIndex not written yet"
-)
 
 LISTENER_IDS = [f"l{i}" for i in range(8)]
 
@@ -56,6 +49,6 @@ class ListenerIndexMachine(RuleBasedStateMachine):
 
 
 ListenerIndexMachine.TestCase.settings = hypothesis_settings(
-    max_examples=60, stateful_step_count=30
+    max_examples=150, stateful_step_count=40
 )
 TestListenerIndexMachine = ListenerIndexMachine.TestCase
