@@ -53,15 +53,18 @@ class Mirror:
         return res
 
     def remove(self, listener_id: str) -> None:
-        assert self.idx.remove(listener_id) is self.naive.remove(listener_id), listener_id
+        got, want = self.idx.remove(listener_id), self.naive.remove(listener_id)
+        assert got is want, f"remove({listener_id!r}) returned {got!r}, expected {want!r}"
 
     def remove_run(self, run_id: str) -> None:
-        assert self.idx.remove_run(run_id) == self.naive.remove_run(run_id), run_id
+        got, want = self.idx.remove_run(run_id), self.naive.remove_run(run_id)
+        assert got == want, f"remove_run({run_id!r}) returned {got!r}, expected {want!r}"
 
     def sweep_expired(self, now_ms: int) -> None:
         got = self.idx.sweep_expired(now_ms)
         assert len(got) == len(set(got)), got
-        assert set(got) == self.naive.sweep_expired(now_ms), now_ms
+        want = self.naive.sweep_expired(now_ms)
+        assert set(got) == want, f"sweep_expired({now_ms}) returned {got}, expected {want}"
 
     def check_structure(self) -> None:
         check = getattr(self.idx, "_check", None)

@@ -229,7 +229,8 @@ def _formula(draw: st.DrawFn, depth: int) -> str:
     """A boolean expression: atoms combined with ``&&``, ``||``, ``!`` and ``?:``."""
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         return draw(atom())
-    shape = draw(st.sampled_from(["and", "or", "not", "not_and", "not_or", "chain", "ternary"]))
+    shape = draw(st.sampled_from(["and", "or", "not", "not_and", "not_or", "chain", "ternary",
+                                  "wide"]))
     sub = formula(depth - 1)
     if shape == "and":
         return f"({draw(sub)}) && ({draw(sub)})"
@@ -238,12 +239,15 @@ def _formula(draw: st.DrawFn, depth: int) -> str:
     if shape == "not":
         return f"!({draw(sub)})"
     if shape == "not_and":
-        return f"!({draw(sub)} && {draw(atom())})"
+        return f"!(({draw(sub)}) && {draw(atom())})"
     if shape == "not_or":
-        return f"!({draw(sub)} || {draw(atom())})"
+        return f"!(({draw(sub)}) || {draw(atom())})"
     if shape == "chain":
         op = draw(st.sampled_from([" && ", " || "]))
         return op.join(f"({x})" for x in draw(st.lists(sub, min_size=2, max_size=5)))
+    if shape == "wide":  # 2**k DNF clauses: k >= 5 passes the index's clause cap
+        pairs = draw(st.lists(st.tuples(atom(), atom()), min_size=3, max_size=6))
+        return " && ".join(f"({x} || {y})" for x, y in pairs)
     return f"({draw(atom())}) ? ({draw(sub)}) : ({draw(sub)})"
 
 

@@ -193,6 +193,20 @@ def test_int_double_keys_beyond_2_53_follow_the_compiler(
     assert matches_alone(expression, data) is expected
 
 
+def test_rule_beyond_the_clause_cap_still_matches_exactly() -> None:
+    # (a0 || b0) && ... && (a5 || b5) has 64 DNF clauses: evaluated on every event instead.
+    wide = " && ".join(f"(async.data.a{i} == 1 || async.data.b{i} == 'x')" for i in range(6))
+    idx = matcher.ListenerIndex()
+    assert add(idx, "wide", wide).stored
+    add(idx, "narrow", "async.data.a0 == 1")
+    every = {f"a{i}": 1 for i in range(6)}
+    assert runs(idx, event(every)) == ["run-narrow", "run-wide"]
+    mixed = {**{f"b{i}": "x" for i in range(6)}, "a0": 1, "b5": 2, "a5": 1.0}
+    assert runs(idx, event(mixed)) == ["run-narrow", "run-wide"]
+    assert runs(idx, event({**every, "a3": 2})) == ["run-narrow"]
+    assert runs(idx, event({f"b{i}": "x" for i in range(5)})) == []
+
+
 def test_erroring_residual_does_not_affect_healthy_listeners() -> None:
     idx = matcher.ListenerIndex()
     add(idx, "bad-size", "async.data.a == 'x' && async.data.n.size() > 1")
