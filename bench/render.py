@@ -10,6 +10,8 @@ from bench.scaling import ENGINES
 def _us(value: float | None) -> str:
     if value is None:
         return "—"
+    if value >= 1_000_000:
+        return f"{value / 1e6:,.0f} s" if value >= 10_000_000 else f"{value / 1e6:.1f} s"
     if value >= 100_000:
         return f"{value / 1000:,.0f} ms"
     if value >= 1000:
@@ -41,6 +43,28 @@ def _header(results: dict[str, Any]) -> list[str]:
         "number of pending listeners, so the per-listener cost measured where stated is scaled.",
         "",
     ]
+
+
+_BASELINES = ("scan_ours", "counting", "scan_cel_expr", "scan_cel_python")
+
+
+def _summary(scaling: list[dict[str, Any]]) -> list[str]:
+    """One row per workload at its largest N: our latency, its growth, each baseline's ratio."""
+    out = ["## Summary at the largest N", "",
+           "| workload | N | index median | index p99 | growth from smallest N | "
+           + " | ".join(f"× {ENGINES[e]}" for e in _BASELINES) + " |",
+           "| --- | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in _BASELINES) + " |"]
+    for result in scaling:
+        rows = result["rows"]
+        top = max(r["n"] for r in rows)
+        at = {r["engine"]: r for r in rows if r["n"] == top}
+        index_rows = sorted((r for r in rows if r["engine"] == "index"), key=lambda r: r["n"])
+        growth = index_rows[-1]["median_us"] / index_rows[0]["median_us"]
+        ratios = [_ratio(at[e]["ratio"]) + ("*" if at[e]["method"] != "measured" else "")
+                  if e in at else "—" for e in _BASELINES]
+        out.append(f"| {result['title']} | {top:,} | {_us(at['index']['median_us'])} | "
+                   f"{_us(at['index']['p99_us'])} | {growth:,.1f}× | " + " | ".join(ratios) + " |")
+    return out + ["", "\\* extrapolated (see the per-workload tables).", ""]
 
 
 def _scaling(scaling: list[dict[str, Any]]) -> list[str]:
@@ -166,7 +190,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     sections = results["sections"]
     lines = _header(results)
     if "scaling" in sections:
-        lines += _scaling(sections["scaling"])
+        lines += _summary(sections["scaling"]) + _scaling(sections["scaling"])
     if "wordlist" in sections:
         lines += _wordlist(sections["wordlist"])
     if "citylots" in sections:

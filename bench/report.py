@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--from-json", type=Path, metavar="RESULTS_JSON",
+                   help="measure nothing: re-render REPORT.md and plots from a results file")
     return p
 
 
@@ -207,8 +209,17 @@ def write(results: dict[str, Any], out: Path, *, plots: bool) -> list[Path]:
     return written
 
 
+def _rerender(path: Path, out: Path | None, plots: bool) -> int:
+    results = json.loads(path.read_text(encoding="utf-8"))
+    for written in write(results, out or path.parent, plots=plots):
+        _log(f"wrote {written}")
+    return 0 if results["ok"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.from_json:
+        return _rerender(args.from_json, args.out, not args.no_plots)
     problem = _require_matcher()
     if problem:
         _log(f"cannot benchmark: {problem}")
