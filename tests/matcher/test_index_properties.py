@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from index_mirror import Mirror
@@ -94,32 +95,35 @@ def test_single_listener_agrees_on_every_event(specs: list[dict[str, Any]],
         mirror.check_event(event)
 
 
-def check_key_rules(rules: list[tuple[str, dict[str, Any]]],
-                    events: list[dict[str, Any]]) -> None:
-    """One listener (own run, own trigger) per rule; every event compared."""
+def check_key_rules(example: tuple[list[tuple[str, dict[str, Any]]], list[dict[str, Any]]]
+                    ) -> bool:
+    """One listener (own run, own trigger) per rule; every event compared. True on a match."""
+    rules, events = example
     mirror = Mirror()
     for i, (rule, trigger_data) in enumerate(rules):
         trigger = {"name": "created", "id": "t", "ts": 0, "data": trigger_data}
         mirror.add({"listener_id": f"l{i}", "event": "cancel", "expression": rule,
                     "trigger": trigger, "run_id": f"r{i}", "env": "prod",
                     "expires_at": None, "run_started_at": None})
-    for event in events:
-        mirror.check_event(event)
+    return any([mirror.check_event(event) for event in events])
 
 
-@hypothesis_settings(max_examples=400)
-@given(st.lists(st.tuples(key_rule("mixed"), key_data("mixed")), min_size=1, max_size=10),
-       st.lists(key_event("mixed"), min_size=1, max_size=8))
-def test_key_types_follow_cel_equality(rules: list[tuple[str, dict[str, Any]]],
-                                       events: list[dict[str, Any]]) -> None:
-    """1 / 1u / 1.0 / true / "1" / b"1" / NaN / -0.0 / null keys under ==, in, !=, ranges."""
-    check_key_rules(rules, events)
+def key_examples(table: str) -> st.SearchStrategy[Any]:
+    rules = st.lists(st.tuples(key_rule(table), key_data(table)), min_size=1, max_size=10)
+    return st.tuples(rules, st.lists(key_event(table), min_size=1, max_size=8))
 
 
-@hypothesis_settings(max_examples=200)
-@given(st.lists(st.tuples(key_rule("big"), key_data("big")), min_size=1, max_size=10),
-       st.lists(key_event("big"), min_size=1, max_size=8))
-def test_keys_beyond_2_53_follow_cel(rules: list[tuple[str, dict[str, Any]]],
-                                     events: list[dict[str, Any]]) -> None:
-    """Large ints, uints and doubles: equal or ordered exactly as the compiled program says."""
-    check_key_rules(rules, events)
+@pytest.mark.parametrize(("table", "max_examples"), [("mixed", 400), ("big", 200)])
+def test_keys_follow_cel_equality_and_ordering(table: str, max_examples: int) -> None:
+    """mixed: 1 / 1u / 1.0 / true / "1" / b"1" / NaN / -0.0 / null keys; big: ints, uints
+    and doubles beyond 2**53, equal or ordered exactly as the compiled program says."""
+    stats: Counter[str] = Counter()
+
+    @hypothesis_settings(max_examples=max_examples)
+    @given(key_examples(table))
+    def check(example: Any) -> None:
+        stats["examples"] += 1
+        stats["with_match"] += check_key_rules(example)
+
+    check()
+    assert stats["with_match"] >= 0.3 * stats["examples"], stats

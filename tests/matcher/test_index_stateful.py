@@ -49,6 +49,6 @@ class ListenerIndexMachine(RuleBasedStateMachine):
 
 
 ListenerIndexMachine.TestCase.settings = hypothesis_settings(
-    max_examples=150, stateful_step_count=40
+    max_examples=100, stateful_step_count=40
 )
 TestListenerIndexMachine = ListenerIndexMachine.TestCase
