@@ -19,6 +19,8 @@ from ._index_tables import (
     MISSING,
     PrefixTable,
     RangeTable,
+    ambiguous,
+    as_ordered,
     extract,
     key_of,
     slot_add,
@@ -117,24 +119,42 @@ def _resolve(v: Any, values: list[Any]) -> Any:
     return values[v.index] if type(v) is A.Slot else v
 
 
-def _operand(access: Access, values: list[Any]) -> tuple[bool, Any]:
-    """(usable, resolved operand) for filing; unusable → file the clause as a scan."""
+USABLE, SCAN_IT, NEVER = "usable", "scan", "never"
+
+
+def _operand(access: Access, values: list[Any]) -> tuple[str, Any]:
+    """(USABLE, resolved operand) to file the clause under its access; SCAN_IT when no
+    key or bound can stand for the operand exactly (an int beyond 2**53, a list in an
+    `in` list); NEVER when the access atom can never hold (NaN, an empty `in` list)."""
     kind = access.kind
     if kind == "eq":
-        k = key_of(_resolve(access.operand, values))
-        return (k is not None), k
+        v = _resolve(access.operand, values)
+        if ambiguous(v):
+            return SCAN_IT, None
+        k = key_of(v)
+        if k is None:
+            return (NEVER if type(v) is float else SCAN_IT), None
+        return USABLE, k
     if kind == "in":
-        items = _resolve(access.operand, values)
-        keys = [key_of(_resolve(i, values)) for i in items]
+        items = [_resolve(i, values) for i in _resolve(access.operand, values)]
+        items = [i for i in items if not (type(i) is float and i != i)]  # NaN: in nothing
+        if any(ambiguous(i) for i in items):
+            return SCAN_IT, None
+        keys = [key_of(i) for i in items]
         if any(k is None for k in keys):
-            return False, None
-        return True, tuple(dict.fromkeys(keys))
+            return SCAN_IT, None
+        return (USABLE, tuple(dict.fromkeys(keys))) if keys else (NEVER, None)
     if kind == "prefix":
-        return True, _resolve(access.operand, values)
+        return USABLE, _resolve(access.operand, values)
     if kind == "range":
         op, bound = access.operand
-        return True, (op, _resolve(bound, values))
-    return True, None
+        bound = _resolve(bound, values)
+        if ambiguous(bound):
+            return SCAN_IT, None
+        if RangeTable.domain(bound) is None:
+            return NEVER, None  # a NaN bound: the comparison is never true
+        return USABLE, (op, bound)
+    return USABLE, None
 
 
 class ListenerIndex:
@@ -364,15 +384,13 @@ class ListenerIndex:
 
 def _fill(entry: Any, listener: Listener, cp: ClausePlan, rule: Rule, values: list[Any]) -> bool:
     """Resolve a clause plan for this listener into ``entry``; False if it can never hold."""
-    usable, operand = _operand(cp.access, values)
-    if not usable:  # e.g. `in` over an interpolated list holding lists: verify it all
+    status, operand = _operand(cp.access, values)
+    if status is NEVER:
+        return False
+    if status is SCAN_IT:  # no exact key: evaluate the whole clause on every event
         cp = full_clause_plan(rule.text, cp.clause)
         entry.verify, entry.access, entry.operand = cp.verifier(values), SCAN, None
         return True
-    if cp.access.kind == "range" and RangeTable.domain(operand[1]) is None:
-        return False  # a NaN bound: the comparison is never true
-    if cp.access.kind == "in" and not operand:
-        return False  # `x in []` is never true
     entry.verify = cp.verifier(values) if cp.make is not None else None
     entry.access, entry.operand = cp.access, operand
     return True
@@ -439,6 +457,7 @@ def _access_holds(access: Access, operand: Any, event: dict[str, Any]) -> bool:
         op, bound = operand
         if RangeTable.domain(v) != RangeTable.domain(bound):
             return False
+        v = as_ordered(v)
         held: bool = {"<": v < bound, "<=": v <= bound, ">": v > bound, ">=": v >= bound}[op]
         return held
     return True  # has

@@ -18,21 +18,43 @@ _NUM, _BOOL = "n", "b"
 _NULL = ("null",)
 
 
+EXACT_FLOAT_LIMIT = 1 << 53
+
+
 def key_of(v: Any) -> Any:
     """Hash key under CEL equality: 1, 1u and 1.0 share a key; true and 1 do not.
 
-    Returns None for values that equal no scalar (lists, maps): they have no key.
+    Numbers are keyed by their double value because CEL compares an int with a double by
+    rounding the int to a double first; ints beyond 2**53, where that rounding makes
+    distinct ints share a double, are never filed by key (see ``ambiguous``). Returns
+    None for values that equal nothing by key: NaN (equal to nothing, itself included),
+    lists and maps.
     """
     t = type(v)
     if t is str or t is bytes:
         return v
-    if t is int or t is float or t is UInt:
-        return (_NUM, v)
+    if t is float:
+        return (_NUM, v) if v == v else None
+    if t is int or t is UInt:
+        return (_NUM, float(v))
     if t is bool:
         return (_BOOL, v)
     if v is None:
         return _NULL
     return None
+
+
+def ambiguous(v: Any) -> bool:
+    """An int or uint operand that a double key or bound cannot stand for exactly."""
+    t = type(v)
+    return (t is int or t is UInt) and not -EXACT_FLOAT_LIMIT <= v <= EXACT_FLOAT_LIMIT
+
+
+def as_ordered(v: Any) -> Any:
+    """An event value as range tables compare it: ints as doubles, like CEL's int-double
+    comparison; exact against every bound a table holds (none is an ambiguous int)."""
+    t = type(v)
+    return float(v) if t is int or t is UInt else v
 
 
 def extract(event: Any, path: tuple[str, ...]) -> Any:
@@ -157,6 +179,7 @@ class RangeTable:
         d = self.domain(v)
         if d is None:
             return
+        v = as_ordered(v)
         for (dom, op), (bounds, entries) in self.lists.items():
             if dom != d:
                 continue
