@@ -9,6 +9,7 @@ verified on each candidate; a clause without an indexable atom is always evaluat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,7 +115,7 @@ def choose(clause: Clause) -> tuple[Access, Clause]:
     return best, rest
 
 
-def describe(access: Access, values: list[Any] | None = None) -> str:
+def describe(access: Access, values: Sequence[Any] | None = None) -> str:
     """A one-line description, e.g. ``hash async.data.reminderId == "r_1"``."""
     from ._unparse import literal
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import _ast as A
@@ -115,14 +115,14 @@ class _Bucket:
         return out
 
 
-def _resolve(v: Any, values: list[Any]) -> Any:
+def _resolve(v: Any, values: Sequence[Any]) -> Any:
     return values[v.index] if type(v) is A.Slot else v
 
 
 USABLE, SCAN_IT, NEVER = "usable", "scan", "never"
 
 
-def _operand(access: Access, values: list[Any]) -> tuple[str, Any]:
+def _operand(access: Access, values: Sequence[Any]) -> tuple[str, Any]:
     """(USABLE, resolved operand) to file the clause under its access; SCAN_IT when no
     key or bound can stand for the operand exactly (an int beyond 2**53, a list in an
     `in` list); NEVER when the access atom can never hold (NaN, an empty `in` list)."""
@@ -206,14 +206,15 @@ class ListenerIndex:
         Complexity: O(h + c) for h event holes and c clauses when the rule text was seen
         before (no parsing); the first listener of a rule text parses and compiles it.
         """
-        if type(listener_id) is not str or type(expression) is not str or \
-                type(trigger) is not dict or type(run_id) is not str:
+        if not (type(listener_id) is str and type(event) is str and type(expression) is str
+                and type(trigger) is dict and type(run_id) is str and type(env) is str
+                and listener_id and event and run_id and env
+                and (expires_at is None or type(expires_at) is int)
+                and (run_started_at is None or type(run_started_at) is int)):
             _check_args(listener_id, event, expression, trigger, run_id, env, expires_at,
                         run_started_at)
         if listener_id in self._by_id:
             return AddResult(listener_id, "duplicate")
-        _check_args(listener_id, event, expression, trigger, run_id, env, expires_at,
-                    run_started_at)
         rule = self._rules.get(expression) or self._rule(expression)
         values = rule.evaluate_holes(trigger)
         plan = PLANS.plan_for(rule, values)
@@ -382,7 +383,7 @@ class ListenerIndex:
                 assert self._by_id.get(lid) is listener
 
 
-def _fill(entry: Any, listener: Listener, cp: ClausePlan, rule: Rule, values: list[Any]) -> bool:
+def _fill(entry: Any, listener: Listener, cp: ClausePlan, rule: Rule, values: Sequence[Any]) -> bool:
     """Resolve a clause plan for this listener into ``entry``; False if it can never hold."""
     status, operand = _operand(cp.access, values)
     if status is NEVER:
@@ -463,7 +464,7 @@ def _access_holds(access: Access, operand: Any, event: dict[str, Any]) -> bool:
     return True  # has
 
 
-def _residual_text(plan: Plan, values: list[Any]) -> str:
+def _residual_text(plan: Plan, values: Sequence[Any]) -> str:
     if plan.capped:
         tree = plan.clauses[0].verify_tree
         return unparse(bind_values(tree, values)) if tree is not None else "true"
@@ -478,7 +479,7 @@ def _residual_text(plan: Plan, values: list[Any]) -> str:
     return " || ".join(f"({p})" if " && " in p or " || " in p else p for p in parts)
 
 
-def _never_reason(rule: Rule, values: list[Any]) -> str:
+def _never_reason(rule: Rule, values: Sequence[Any]) -> str:
     errors = [f"{unparse(h)}: {v.message}" for h, v in zip(rule.holes, values, strict=True)
               if type(v) is A.ErrorValue]
     if errors:
@@ -487,7 +488,7 @@ def _never_reason(rule: Rule, values: list[Any]) -> str:
     return "the rule can never match: after substituting the trigger event it is always false"
 
 
-def explain_plan(rule: Rule, plan: Plan, values: list[Any] | None) -> dict[str, Any]:
+def explain_plan(rule: Rule, plan: Plan, values: Sequence[Any] | None) -> dict[str, Any]:
     """residual / clauses / access of a plan, as JSON-ready data."""
     shown = values if values is not None else [_HoleText(unparse(h)) for h in rule.holes]
     clauses = []

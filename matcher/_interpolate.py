@@ -9,6 +9,7 @@ and value *types* — per-registration work is substitution, never parsing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,14 +31,18 @@ class Rule:
     holes: tuple[A.Expr, ...]
     programs: tuple[Program, ...]
 
-    def evaluate_holes(self, trigger: Any) -> list[Any]:
-        """Hole values for one trigger event; a CEL error becomes an ErrorValue."""
+    def evaluate_holes(self, trigger: Any) -> tuple[Any, ...]:
+        """Hole values for one trigger event; a CEL error becomes an ErrorValue.
+
+        A tuple: it outlives the call (listeners keep it for explain), and CPython's
+        collector stops tracking tuples of plain values, which keeps registration cheap.
+        """
         act = {"event": trigger}
-        out: list[Any] = []
-        for p in self.programs:
-            v = p.try_evaluate(act)
-            out.append(A.ErrorValue(v.message) if isinstance(v, EvalError) else v)
-        return out
+        return tuple(_hole_value(p.try_evaluate(act)) for p in self.programs)
+
+
+def _hole_value(v: Any) -> Any:
+    return A.ErrorValue(v.message) if isinstance(v, EvalError) else v
 
 
 def _is_hole(node: A.Expr) -> bool:
@@ -65,7 +70,7 @@ def split_rule(text: str, tree: A.Expr) -> Rule:
     return Rule(text, template, tuple(holes), programs)
 
 
-def signature(values: list[Any]) -> tuple[Any, ...]:
+def signature(values: Sequence[Any]) -> tuple[Any, ...]:
     """What a plan depends on: bools by value, errors as such, everything else by type."""
     out: list[Any] = []
     for v in values:
@@ -97,7 +102,7 @@ def specialize(template: A.Expr, sig: tuple[Any, ...]) -> A.Expr:
     return A.map_literals(template, fn)
 
 
-def bind_values(node: A.Expr, values: list[Any]) -> A.Expr:
+def bind_values(node: A.Expr, values: Sequence[Any]) -> A.Expr:
     """Replace every slot by its value (for display: residual text, explain)."""
 
     def fn(lit: A.Literal) -> A.Literal:

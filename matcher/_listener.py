@@ -84,7 +84,7 @@ class AddResult:
         self._plan = plan
         self._values = values
         self._entries = entries
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, Any] | None = None  # created on first use: add() stays lean
 
     @property
     def stored(self) -> bool:
@@ -94,19 +94,21 @@ class AddResult:
     def access(self) -> tuple[str, ...]:
         from ._access import describe
 
-        if "access" not in self._cache:
-            self._cache["access"] = tuple(describe(e.access, self._values) for e in self._entries)
-        return self._cache["access"]  # type: ignore[no-any-return]
+        cache = self._cache = self._cache or {}
+        if "access" not in cache:
+            cache["access"] = tuple(describe(e.access, self._values) for e in self._entries)
+        return cache["access"]  # type: ignore[no-any-return]
 
     @property
     def residual(self) -> str:
         if self._plan is None:
             return ""
-        if "residual" not in self._cache:
+        cache = self._cache = self._cache or {}
+        if "residual" not in cache:
             from ._index import _residual_text
 
-            self._cache["residual"] = _residual_text(self._plan, self._values)
-        return self._cache["residual"]  # type: ignore[no-any-return]
+            cache["residual"] = _residual_text(self._plan, self._values)
+        return cache["residual"]  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         extra = f", reason={self.reason!r}" if self.reason else ""

@@ -7,6 +7,7 @@ taking the listener's hole values as parameters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ class ClausePlan:
     make: Any
     consts: tuple[Any, ...]
 
-    def verifier(self, values: list[Any]) -> Any:
+    def verifier(self, values: Sequence[Any]) -> Any:
         """The compiled check of the non-access atoms, bound to ``values`` (or None)."""
         if self.make is None:
             return None
@@ -78,7 +79,7 @@ class PlanCache:
     def __init__(self) -> None:
         self._plans: dict[tuple[str, tuple[Any, ...]], Plan] = {}
 
-    def plan_for(self, rule: Rule, values: list[Any]) -> Plan:
+    def plan_for(self, rule: Rule, values: Sequence[Any]) -> Plan:
         key = (rule.text, signature(values))
         plan = self._plans.get(key)
         if plan is None:

@@ -64,11 +64,8 @@ def explain(expression: str, trigger: dict[str, Any] | None = None) -> dict[str,
     check(tree, expression, frozenset({"event", "async"}))
     rule = split_rule(expression, tree)
     if trigger is None:
-        values: list[Any] | None = None
         # Unknown trigger values are planned as strings, the overwhelmingly common case
         # (ids); the output shows them as their source text.
-        plan = PLANS.plan_for(rule, ["" for _ in rule.holes])
-    else:
-        values = rule.evaluate_holes(trigger)
-        plan = PLANS.plan_for(rule, values)
-    return explain_plan(rule, plan, values)
+        return explain_plan(rule, PLANS.plan_for(rule, ["" for _ in rule.holes]), None)
+    values = rule.evaluate_holes(trigger)
+    return explain_plan(rule, PLANS.plan_for(rule, values), values)
