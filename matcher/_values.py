@@ -182,12 +182,17 @@ def _json_int(text: str) -> int | float:
     return float(v)
 
 
+_DECODER = json.JSONDecoder(parse_int=_json_int)
+
+
 def loads_json(text: str | bytes) -> Any:
     """Decode JSON into CEL values: exact ints (uint/double only past int64), floats as double.
 
     Raises ValueError (``json.JSONDecodeError``) with the position of malformed input.
     """
-    return json.loads(text, parse_int=_json_int)
+    if not isinstance(text, str):
+        text = text.decode("utf-8")  # as json.loads does (JSON text is UTF-8)
+    return _DECODER.decode(text)
 
 
 def from_python(value: Any, *, where: str = "value") -> Any:
