@@ -93,7 +93,28 @@ def _demo(ns: argparse.Namespace) -> int:
                           "rem_003": "running"} else 1
 
 
+# ---------------------------------------------------------------------- bench
+
+def _configure_bench(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs="*", help="arguments for the report, e.g. --quick")
+
+
+def _bench(ns: argparse.Namespace) -> int:
+    return _run_bench(ns.args)
+
+
+def _run_bench(args: list[str]) -> int:
+    try:
+        from bench.report import main as bench_main
+    except ModuleNotFoundError:
+        print("cancelmatch bench needs a source checkout (the bench/ folder) and the bench "
+              "extra: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+    return bench_main(args)
+
+
 register("serve", "run the gRPC + HTTP service", _configure_serve, _serve)
+register("bench", "run the benchmark report (python -m bench)", _configure_bench, _bench)
 register("demo", "play the Inngest reminder example against an in-process server",
          lambda p: None, _demo)
 
@@ -113,9 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["bench"]:  # its options belong to the report: pass them through as-is
+        return _run_bench(args[1:])
+    ns = build_parser().parse_args(args)
     return SUBCOMMANDS[ns.command].run(ns)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m server.cli` runs this file as __main__, a second copy of the module: use
+    # the registry of the real server.cli, where server.cli_expr registers its commands.
+    from server.cli import main as _main
+
+    sys.exit(_main())

@@ -223,17 +223,5 @@ _COMMANDS = (
 )
 
 
-def _registries() -> list[Any]:
-    """server.cli, and also __main__ when that is server.cli run with `python -m`: the
-    module then exists twice, and only __main__'s registry is the one main() reads."""
-    found = [cli]
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if main is not None and main is not cli and getattr(spec, "name", None) == cli.__name__:
-        found.append(main)
-    return found
-
-
-for _registry in _registries():
-    for _name, _help, _configure, _run in _COMMANDS:
-        _registry.register(_name, _help, _configure, _run)
+for _name, _help, _configure, _run in _COMMANDS:
+    cli.register(_name, _help, _configure, _run)
