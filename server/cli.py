@@ -110,7 +110,8 @@ def _run_bench(args: list[str]) -> int:
         print("cancelmatch bench needs a source checkout (the bench/ folder) and the bench "
               "extra: pip install -e '.[bench]'", file=sys.stderr)
         return 2
-    return bench_main(args)
+    status: int = bench_main(args)
+    return status
 
 
 register("serve", "run the gRPC + HTTP service", _configure_serve, _serve)
