@@ -3,7 +3,7 @@
 Run in a fresh interpreter (``python -m bench.registration``; the report does so) so that
 memory freed by earlier stages cannot be reused and hide the index's real footprint. The
 arguments of each chunk of adds are built untimed, then released; what stays resident after
-a full collection is what the index holds (including the trigger event it keeps per listener).
+a full collection is what the index holds (with the id and key strings it keeps per listener).
 """
 
 from __future__ import annotations
