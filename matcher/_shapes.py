@@ -32,18 +32,19 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 # The hit path: one C-level pass that replaces each literal by a kind marker and leaves
-# everything else (identifiers included, so `a1` stays whole) as written. It is only
-# trusted for a shape after remember() checked it agrees with tokenize() on that text.
+# everything else as written. A literal must not start inside a word (`a1`, `rb`), which
+# the lookbehind ensures without calling back for every identifier. It is only trusted
+# for a shape after remember() checked it agrees with tokenize() on that text.
+_Q = (r"""(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''"""
+      r"""|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*')""")
+_RAWQ = r"""(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')"""
 _LITERAL = re.compile(
-    r"""(?P<B>(?:[bB][rR]|[rR][bB])(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
-        |[bB](?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
-    |(?P<S>[rR](?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
-        |(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
-    |(?P<id>[_a-zA-Z][_a-zA-Z0-9]*|`[^`]*`)
-    |(?P<D>(?:[0-9]+\.[0-9]+|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)
-    |(?P<U>(?:0x[0-9a-fA-F]+|[0-9]+)[uU])
-    |(?P<I>0x[0-9a-fA-F]+|[0-9]+)""",
-    re.VERBOSE,
+    r"(?<![\w`])(?:"
+    rf"(?P<B>(?:[bB][rR]|[rR][bB]){_RAWQ}|[bB]{_Q})"
+    rf"|(?P<S>[rR]{_RAWQ}|{_Q})"
+    r"|(?P<D>(?:[0-9]+\.[0-9]+|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)"
+    r"|(?P<U>(?:0x[0-9a-fA-F]+|[0-9]+)[uU])"
+    r"|(?P<I>0x[0-9a-fA-F]+|[0-9]+))"
 )
 
 
@@ -53,11 +54,9 @@ def fast_shape(text: str) -> tuple[str, list[tuple[str, str]]]:
     append = found.append
 
     def repl(m: re.Match[str]) -> str:
-        kind = m.lastgroup
-        if kind == "id":
-            return m.group()
-        append((kind, m.group()))  # type: ignore[arg-type]
-        return "\x00" + kind  # type: ignore[operator]
+        kind: str = m.lastgroup  # type: ignore[assignment]
+        append((kind, m.group()))
+        return "\x00" + kind
 
     return _LITERAL.sub(repl, text), found
 
