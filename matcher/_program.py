@@ -36,13 +36,7 @@ class EvaluationAborted(EvalError):
 def _not_bool(value: Any) -> EvalError:
     if isinstance(value, BaseException):
         return value if isinstance(value, EvalError) else as_eval_error(value)
-    from ._values import cel_type_name
-
-    try:
-        shown = cel_type_name(value)
-    except TypeError:
-        shown = type(value).__name__
-    return EvalError(f"no such overload: expected bool, got {shown}")
+    return EvalError(f"no such overload: expected bool, got {R.type_name(value)}")
 
 
 def _unbound(name: str) -> Any:
@@ -55,16 +49,7 @@ def _iteration_range(value: Any) -> Any:
         return value
     if t is tuple:
         return list(value)
-    raise EvalError(f"no such overload: cannot iterate over {TYPES_NAME(value)}")
-
-
-def TYPES_NAME(value: Any) -> str:
-    from ._values import cel_type_name
-
-    try:
-        return cel_type_name(value)
-    except TypeError:
-        return type(value).__name__
+    raise EvalError(f"no such overload: cannot iterate over {R.type_name(value)}")
 
 
 def as_eval_error(exc: BaseException) -> EvalError:
