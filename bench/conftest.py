@@ -47,22 +47,17 @@ RULES: dict[str, tuple[str, dict[str, Any]]] = {
 """The evaluation rules of issue 2; each is true for its activation."""
 
 
-def _require(*names: str) -> Any:
+@pytest.fixture(scope="session")
+def matcher_compiler() -> Any:
+    """The matcher package (its compiler)."""
     import matcher
 
-    missing = [n for n in names if not hasattr(matcher, n)]
-    if missing:
-        pytest.skip(f"matcher.{', matcher.'.join(missing)} not available yet")
     return matcher
 
 
 @pytest.fixture(scope="session")
-def matcher_compiler() -> Any:
-    """The matcher package, once its compiler exists."""
-    return _require("compile")
-
-
-@pytest.fixture(scope="session")
 def matcher_index() -> Any:
-    """The matcher package, once its listener index exists."""
-    return _require("compile", "ListenerIndex")
+    """The matcher package (its listener index)."""
+    import matcher
+
+    return matcher

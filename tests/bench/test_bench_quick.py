@@ -13,13 +13,10 @@ from typing import Any
 
 import pytest
 
-matcher = pytest.importorskip("matcher")
-if not hasattr(matcher, "ListenerIndex"):
-    pytest.skip("matcher.ListenerIndex is not available yet", allow_module_level=True)
-
-from bench import report  # noqa: E402
-from bench.scaling import ScalingConfig, run_workload  # noqa: E402
-from bench.workloads import all_workloads  # noqa: E402
+import matcher
+from bench import report
+from bench.scaling import ScalingConfig, run_workload
+from bench.workloads import all_workloads
 
 DATA_DIR = report.default_data_dir()
 
