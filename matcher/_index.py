@@ -324,6 +324,31 @@ class ListenerIndex:
         ok = [e for e in listener.entries() if _access_holds(e.access, e.operand, event)]
         return bool(_verify(event, ok, self._by_run))
 
+    def probes(self, listener_id: str) -> list[tuple[tuple[str, ...], tuple[Any, ...]]] | None:
+        """For a listener filed only by hash: ``[(path below async, keys), ...]``, one per
+        clause. An event can fire the listener only if ``event_key(event, path)`` is one of
+        the keys for some clause. None when some clause is not a hash lookup (or the
+        listener does not exist): then no such shortcut exists.
+        """
+        listener = self._by_id.get(listener_id)
+        if listener is None:
+            return None
+        out = []
+        for e in listener.entries():
+            if e.access.kind == "eq":
+                out.append((e.access.path, (e.operand,)))
+            elif e.access.kind == "in":
+                out.append((e.access.path, tuple(e.operand)))
+            else:
+                return None
+        return out
+
+    @staticmethod
+    def event_key(event: dict[str, Any], path: tuple[str, ...]) -> Any:
+        """The hash key ``event`` has at ``path`` (as ``probes`` spells keys), or None."""
+        v = extract(event, path)
+        return None if v is MISSING else key_of(v)
+
     def sweep_expired(self, now_ms: int) -> list[str]:
         """Remove listeners whose expiry is before ``now_ms``; return their ids.
 

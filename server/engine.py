@@ -297,7 +297,13 @@ class Engine:
             if info.status != "stored":
                 continue
             lid = f"{c.key}/{info.rule_index}"
-            for _, seq, event in self.recent.recent(c.req.env, info.event, now, since):
+            probes = self.index.probes(lid)
+            if probes is None:  # not filed by hash: every recent event of the name
+                recent = self.recent.recent(c.req.env, info.event, now, since)
+            else:  # only the recent events that carry one of its keys
+                recent = self.recent.recent_keyed(c.req.env, info.event, now, since, probes,
+                                                  self.index.event_key)
+            for _, seq, event in recent:
                 if best is not None and seq >= best[0]:
                     break
                 if event["ts"] >= c.req.started_at and self.index.test(lid, event):

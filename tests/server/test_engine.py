@@ -177,6 +177,23 @@ def test_late_window_ignores_events_before_run_start_and_old_events(
     assert engine.register_run(run_request("r2", started_at=T0 - 10)).status == "registered"
 
 
+def test_late_listener_after_a_burst_tests_only_events_with_its_key(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of events of the cancel name must not make each registration test every one
+    of them: a `match:` listener looks up the recent events carrying its key."""
+    engine.publish_events("prod", [deleted(f"other{i}", ts=T0) for i in range(500)])
+    engine.publish_events("prod", [deleted("r1", ts=T0)])
+    tested: list[str] = []
+    real_test = engine.index.test
+    monkeypatch.setattr(engine.index, "test",
+                        lambda lid, event, *a: tested.append(event["data"]["reminderId"])
+                        or real_test(lid, event, *a))
+    res = engine.register_run(run_request("r1", started_at=T0 - 10))
+    assert res.status == "cancelled"
+    assert engine.register_run(run_request("r2", started_at=T0 - 10)).status == "registered"
+    assert tested == ["r1"]
+
+
 def test_finished_run_is_not_cancelled(engine: Engine) -> None:
     req = run_request("r1")
     res = engine.register_run(req)

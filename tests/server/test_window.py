@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import matcher
 from server._window import RecentEvents
 
 
@@ -33,3 +37,31 @@ def test_keys_are_per_env_and_name_and_zero_window_keeps_nothing() -> None:
     off = RecentEvents(window_ms=0, max_events=100)
     off.add("prod", _ev(1), now=1)
     assert len(off) == 0
+
+
+def _key_of(event: dict, path: tuple[str, ...]) -> object:
+    return matcher.ListenerIndex.event_key(event, path)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), st.integers(0, 3)),
+                max_size=60),
+       st.integers(0, 40), st.sampled_from([("a",), ("a", "b")]))
+def test_keyed_lookup_equals_filtering_the_whole_window(
+        arrivals: list[tuple[str | None, int]], since: int, keys: tuple[str, ...]) -> None:
+    window = RecentEvents(window_ms=10, max_events=8)
+    now = 0
+    for i, (value, step) in enumerate(arrivals):
+        now += step
+        data = {} if value is None else {"r": value}
+        window.add("prod", {"name": "n", "id": f"e{i}", "data": data}, now)
+        if i % 7 == 3:  # ask mid-stream too, so tables are built early and then maintained
+            window.recent_keyed("prod", "n", now, since, [(("data", "r"), keys)], _key_of)
+    probes = [(("data", "r"), tuple(matcher.ListenerIndex.event_key({"data": {"r": k}},
+                                                                     ("data", "r"))
+                                    for k in keys))]
+    got = window.recent_keyed("prod", "n", now, since, probes, _key_of)
+    want = [e for e in window.recent("prod", "n", now, since)
+            if e[2]["data"].get("r") in keys]
+    assert got == want
+
