@@ -87,32 +87,22 @@ def _exists_one(gen: CodeGenerator, node: A.Comprehension, items: str, var: str)
     return f"({n} == 1)"
 
 
-def _map(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+def _collect(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+    """map(x, t), map(x, p, t) and filter(x, p) — filter is map(x, p, x)."""
     fn = gen.fn
     out = gen.tmp()
     fn.emit(f"{out} = []")
     _loop_head(gen, items, var)
-    if node.transform is not None:
+    if node.kind == "filter" or node.transform is not None:
         keep = gen.bind(gen.visit(node.predicate))
         fn.emit(f"if {keep} is not True and {keep} is not False: raise not_bool({keep})")
         fn.emit(f"if {keep}:")
         fn.indent += 1
-        fn.emit(f"{out}.append({gen.visit(node.transform)})")
+        value = var if node.transform is None else gen.visit(node.transform)
+        fn.emit(f"{out}.append({value})")
         fn.indent -= 1
     else:
         fn.emit(f"{out}.append({gen.visit(node.predicate)})")
-    _loop_end(gen)
-    return out
-
-
-def _filter(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
-    fn = gen.fn
-    out = gen.tmp()
-    fn.emit(f"{out} = []")
-    _loop_head(gen, items, var)
-    keep = gen.bind(gen.visit(node.predicate))
-    fn.emit(f"if {keep} is True: {out}.append({var})")
-    fn.emit(f"elif {keep} is not False: raise not_bool({keep})")
     _loop_end(gen)
     return out
 
@@ -121,6 +111,6 @@ _LOWER = {
     "all": _quantifier,
     "exists": _quantifier,
     "exists_one": _exists_one,
-    "map": _map,
-    "filter": _filter,
+    "map": _collect,
+    "filter": _collect,
 }
