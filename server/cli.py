@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import SETTINGS, Config
+from .config import SETTINGS, Config, settings
 
 log = logging.getLogger("cancelmatch.cli")
 OPTIONAL_MODULES = ("server.cli_expr",)
-CHOICES = {"sqlite_synchronous": ("FULL", "NORMAL")}
+CHOICES = {s.name: s.choices for s in settings() if s.choices}
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from ._model import (
     Rule,
     RunRequest,
 )
+from ._stats import EngineStats
 from ._timeouts import expires_at_ms
 from ._ulid import new_ulid
 from ._window import RecentEvents
@@ -112,10 +113,7 @@ class Engine:
         self.bulk = BulkCancellations(self)
         self._lock = threading.RLock()
         self._closed = False
-        self.metrics.gauge("cancelmatch_pending_listeners", "Listeners in the index.",
-                           lambda: len(self.index))
-        self.metrics.gauge("cancelmatch_watchers", "Connected WatchDecisions streams.",
-                           self.hub.watchers)
+        self.metrics.bind_engine(self.stats)
         self.restored = self._rebuild()
 
     # ------------------------------------------------------------------ lifecycle
@@ -164,7 +162,7 @@ class Engine:
             for key in fx.removed:
                 self.index.remove_run(key)
         for d in fx.decisions:
-            self.metrics.decisions.inc(label_value=d.cause)
+            self.metrics.decision_made(d.env, d.cause)
         self.hub.publish(fx.decisions)
 
     def cancel(self, run: dict[str, Any], cause: str, fx: _Effects, **why: Any) -> Decision:
@@ -178,6 +176,18 @@ class Engine:
         fx.removed.add(f"{run['env']}/{run['run_id']}")
         fx.decisions.append(d)
         return d
+
+    def stats(self) -> EngineStats:
+        """Live sizes for the metrics (read at scrape time). O(listeners) for now: the
+        per-environment index is the store seam's job (issue 10)."""
+        with self._lock:
+            pending: dict[str, int] = {}
+            for lid in self.index:
+                env = lid.partition("/")[0]
+                pending[env] = pending.get(env, 0) + 1
+            return EngineStats(pending_listeners=pending,
+                               watchers={"": self.hub.watchers()},
+                               late_window_events=len(self.recent))
 
     # ------------------------------------------------------------------ registration
 
@@ -194,7 +204,11 @@ class Engine:
                    for i, r in enumerate(reqs)]
         with self._transaction() as fx:
             results = [self._register(c, fx) for c in checked]
-        self.metrics.registrations.inc(sum(r.status == "registered" for r in results))
+        registered: dict[str, int] = {}
+        for c, res in zip(checked, results, strict=True):
+            registered[c.req.env] = registered.get(c.req.env, 0) + (res.status == "registered")
+        for env, n in registered.items():
+            self.metrics.runs_registered(env, n)
         return results
 
     def _check_run(self, req: RunRequest, p: str) -> _CheckedRun:
@@ -346,13 +360,13 @@ class Engine:
         with self._transaction() as fx:
             for event in decoded:
                 self._match_one(env, event, fx, now)
-        self.metrics.events.inc(len(decoded))
+        self.metrics.events_published(env, len(decoded))
         return [e["id"] for e in decoded], fx.decisions
 
     def _match_one(self, env: str, event: dict[str, Any], fx: _Effects, now: int) -> None:
         started = time.perf_counter()
         matches = self.index.match(event, env=env)
-        self.metrics.match_latency.observe(time.perf_counter() - started)
+        self.metrics.observe_match(time.perf_counter() - started)
         self.recent.add(env, event, now)
         for m in matches:
             if m.run_id in fx.removed:

@@ -11,6 +11,8 @@ import bisect
 import threading
 from collections.abc import Callable
 
+from ._stats import EngineStats
+
 # Seconds; match latency sits in the microseconds-to-milliseconds range.
 LATENCY_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1, 1.0)
 
@@ -93,18 +95,60 @@ class Metrics:
         self.match_latency = Histogram(
             "cancelmatch_match_latency_seconds", "Index match time per published event."
         )
+        self.store_commit = Histogram(
+            "cancelmatch_store_commit_seconds", "Time to commit one store write."
+        )
         self.gauges: list[Gauge] = []
+        self._stats: Callable[[], EngineStats] = EngineStats
+
+    # The engine-facing API: the engine and the stores call only these methods.
+
+    def events_published(self, env: str, n: int) -> None:
+        self.events.inc(n)
+
+    def runs_registered(self, env: str, n: int) -> None:
+        self.registrations.inc(n)
+
+    def decision_made(self, env: str, cause: str) -> None:
+        self.decisions.inc(label_value=cause)
+
+    def observe_match(self, seconds: float) -> None:
+        self.match_latency.observe(seconds)
+
+    def observe_store_commit(self, seconds: float) -> None:
+        self.store_commit.observe(seconds)
+
+    def bind_engine(self, stats: Callable[[], EngineStats]) -> None:
+        """Where scrape-time gauges (pending listeners, backlog, watchers, late window) come from."""
+        self._stats = stats
 
     def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
         self.gauges.append(Gauge(name, help_text, read))
 
+    def _stat_gauges(self) -> list[Gauge]:
+        return _stat_gauges_of(self._stats())
+
     def render(self) -> str:
         lines: list[str] = []
         metrics: list[Counter | Gauge | Histogram] = [
-            *self.gauges, self.events, self.registrations, self.decisions, self.match_latency]
+            *self.gauges, *self._stat_gauges(), self.events, self.registrations, self.decisions,
+            self.match_latency, self.store_commit]
         for metric in metrics:
             lines += metric.render()
         return "\n".join(lines) + "\n"
+
+
+def _stat_gauges_of(stats: EngineStats) -> list[Gauge]:
+    return [
+        Gauge("cancelmatch_pending_listeners", "Listeners in the index.",
+              lambda: sum(stats.pending_listeners.values())),
+        Gauge("cancelmatch_watchers", "Connected WatchDecisions streams.",
+              lambda: sum(stats.watchers.values())),
+        Gauge("cancelmatch_unacked_decisions", "Decisions not yet acknowledged.",
+              lambda: sum(stats.unacked_decisions.values())),
+        Gauge("cancelmatch_late_window_events", "Events kept for late listeners.",
+              lambda: stats.late_window_events),
+    ]
 
 
 def _num(v: float) -> str:
