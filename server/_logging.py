@@ -12,6 +12,7 @@ both renderers from the same processor chain, so the two formats carry the same 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -66,7 +67,9 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     out: Any = stream or sys.stderr
     chosen = resolve_format(fmt, out)
     handler = logging.StreamHandler(out)
-    handler.setFormatter(formatter(chosen, colors=chosen == "console" and out.isatty()))
+    # Colours only on a terminal, and never when NO_COLOR is set (no-color.org).
+    colors = chosen == "console" and out.isatty() and not os.environ.get("NO_COLOR")
+    handler.setFormatter(formatter(chosen, colors=colors))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

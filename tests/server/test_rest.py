@@ -323,3 +323,16 @@ def test_every_response_matches_its_documented_model(service: Service) -> None:
         http(service, "DELETE", f"/v1/cancellations/{created['data']['id']}")[1])
     m.SyncResponse.model_validate(http(service, "POST", "/v1/apps/x/functions", SYNC)[1])
     m.ErrorResponse.model_validate(http(service, "GET", "/nope")[1])
+
+
+def test_an_unexpected_failure_is_a_json_500_and_logged(
+        service: Service, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken(env: str) -> list[Any]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service.engine.bulk, "list", broken)
+    assert http(service, "GET", "/v1/cancellations") == (
+        500, {"error": "internal error: RuntimeError", "data": None, "status": 500})
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors and errors[0].exc_info and "disk on fire" in str(errors[0].exc_info[1])
