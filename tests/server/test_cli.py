@@ -18,7 +18,7 @@ from server_support import ROOT
 
 from server import cli
 from server.config import Config, ConfigError, settings
-from server.grpc_server import Service, build_server
+from server.grpc_server import Service
 
 
 def _parse(*args: str) -> Config:
@@ -189,21 +189,12 @@ def test_bench_passes_every_argument_through(monkeypatch: pytest.MonkeyPatch) ->
 
 # ---------------------------------------------------------------------- sync
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    svc = build_server(Config(data_dir=tmp_path / "data", grpc_port=0, http_port=0, grace_s=1))
-    yield svc
-    svc.stop()
-
 
 SYNC_YAML = """\
 app_id: reminders-app
 functions:
-  - id: send-reminder
-    cancelOn:
-      - event: tasks/reminder.deleted
-        match: data.reminderId
-        timeout: 30d
+- id: send-reminder
+  cancelOn: [{event: tasks/reminder.deleted, match: data.reminderId, timeout: 30d}]
 """
 
 

@@ -6,7 +6,6 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -23,12 +22,6 @@ from server.metrics import Metrics
 ROOT = Path(__file__).resolve().parents[2]
 RULES = [{"event": "tasks/reminder.deleted", "match": "data.reminderId"}]
 
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    svc = build_server(Config(data_dir=tmp_path, grpc_port=0, http_port=0, grace_s=1))
-    yield svc
-    svc.stop()
 
 
 def scrape(svc: Service, accept: str | None = None) -> tuple[str, str]:

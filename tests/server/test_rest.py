@@ -7,7 +7,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "signkey-prod-feedface"
 RULES = [{"event": "tasks/reminder.deleted", "match": "data.reminderId"}]
 
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    svc = build_server(Config(data_dir=tmp_path, grpc_port=0, http_port=0, grace_s=1))
-    yield svc
-    svc.stop()
 
 
 def http_full(svc: Service, method: str, path: str, body: Any = None,
