@@ -187,6 +187,8 @@ class LoggingInterceptor(grpc.ServerInterceptor):
 
 
 def _log_call(out: Outcome) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return  # nothing would be written: skip building the fields
     fields: dict[str, Any] = {"transport": "grpc", "method": out.method,
                               "duration_ms": round(out.seconds * 1e3, 3)}
     if out.code != grpc.StatusCode.OK:
