@@ -194,20 +194,20 @@ def build_server(config: Config, engine: Engine | None = None) -> Service:
     raise StartupError with one line naming the cause; nothing is left running.
     """
     config.check()
+    owned = engine is None  # an engine we open here we also close if start-up fails
     if engine is None:
         store = Store(startup.data_file(config), config.sqlite_synchronous)
         engine = Engine(config, store, metrics=Metrics())
+    server: grpc.Server | None = None
     try:
         server, port, health_servicer = _grpc_server(config, engine)
-    except BaseException:
-        engine.close()
-        raise
-    try:
         http = HttpServer(build_app(config, engine, engine.metrics), config,
                           transport_rejected(engine.metrics))
     except BaseException:
-        server.stop(0)
-        engine.close()
+        if server is not None:
+            server.stop(0)
+        if owned:
+            engine.close()
         raise
     engine.metrics.bind_http_connections(http.open_connections)
     server.start()
