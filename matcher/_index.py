@@ -19,9 +19,9 @@ from ._index_tables import (
     MISSING,
     PrefixTable,
     RangeTable,
-    ambiguous,
     as_ordered,
     extract,
+    inexact,
     key_of,
     slot_add,
     slot_extend,
@@ -119,40 +119,44 @@ def _resolve(v: Any, values: Sequence[Any]) -> Any:
     return values[v.index] if type(v) is A.Slot else v
 
 
-USABLE, SCAN_IT, NEVER = "usable", "scan", "never"
+USABLE, CHECKED, SCAN_IT, NEVER = "usable", "checked", "scan", "never"
+_WIDEN = {">": ">=", "<": "<=", ">=": ">=", "<=": "<="}
 
 
 def _operand(access: Access, values: Sequence[Any]) -> tuple[str, Any]:
-    """(USABLE, resolved operand) to file the clause under its access; SCAN_IT when no
-    key or bound can stand for the operand exactly (an int beyond 2**53, a list in an
-    `in` list); NEVER when the access atom can never hold (NaN, an empty `in` list)."""
+    """How to file a clause under its access atom, with the resolved operand.
+
+    USABLE: the table answers the atom exactly. CHECKED: a numeric key or bound at or
+    beyond 2**53 (see ``inexact``) — the table finds a superset (for ranges the operator
+    is widened to take in ties) and the clause's verifier re-checks the atom. SCAN_IT: no
+    key can stand for the operand (a list or map compared with ``==``). NEVER: the atom
+    can never hold (a NaN, an empty ``in`` list).
+    """
     kind = access.kind
     if kind == "eq":
         v = _resolve(access.operand, values)
-        if ambiguous(v):
-            return SCAN_IT, None
         k = key_of(v)
         if k is None:
             return (NEVER if type(v) is float else SCAN_IT), None
-        return USABLE, k
+        return (CHECKED if inexact(k) else USABLE), k
     if kind == "in":
         items = [_resolve(i, values) for i in _resolve(access.operand, values)]
         items = [i for i in items if not (type(i) is float and i != i)]  # NaN: in nothing
-        if any(ambiguous(i) for i in items):
-            return SCAN_IT, None
         keys = [key_of(i) for i in items]
         if any(k is None for k in keys):
             return SCAN_IT, None
-        return (USABLE, tuple(dict.fromkeys(keys))) if keys else (NEVER, None)
+        if not keys:
+            return NEVER, None
+        return (CHECKED if any(inexact(k) for k in keys) else USABLE), tuple(dict.fromkeys(keys))
     if kind == "prefix":
         return USABLE, _resolve(access.operand, values)
     if kind == "range":
         op, bound = access.operand
-        bound = _resolve(bound, values)
-        if ambiguous(bound):
-            return SCAN_IT, None
+        bound = as_ordered(_resolve(bound, values))
         if RangeTable.domain(bound) is None:
             return NEVER, None  # a NaN bound: the comparison is never true
+        if inexact(bound):
+            return CHECKED, (_WIDEN[op], bound)
         return USABLE, (op, bound)
     return USABLE, None
 
@@ -413,9 +417,13 @@ def _fill(entry: Any, listener: Listener, cp: ClausePlan, rule: Rule, values: Se
     status, operand = _operand(cp.access, values)
     if status is NEVER:
         return False
-    if status is SCAN_IT:  # no exact key: evaluate the whole clause on every event
+    if status is SCAN_IT:  # no key at all: evaluate the whole clause on every event
         cp = full_clause_plan(rule.text, cp.clause)
         entry.verify, entry.access, entry.operand = cp.verifier(values), SCAN, None
+        return True
+    if status is CHECKED:  # filed under a superset key: verify the access atom too
+        entry.verify = full_clause_plan(rule.text, cp.clause).verifier(values)
+        entry.access, entry.operand = cp.access, operand
         return True
     entry.verify = cp.verifier(values) if cp.make is not None else None
     entry.access, entry.operand = cp.access, operand

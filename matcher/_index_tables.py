@@ -8,6 +8,7 @@ common case — one listener per key, like a reminder id — to one dict entry.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from typing import Any
 
@@ -18,17 +19,28 @@ _NUM, _BOOL = "n", "b"
 _NULL = ("null",)
 
 
-EXACT_FLOAT_LIMIT = 1 << 53
+EXACT_FLOAT_LIMIT = float(1 << 53)
+"""Below this magnitude a number's double key or bound stands for it exactly."""
+
+
+def as_double(v: Any) -> float:
+    """A number as CEL compares it with a double: ints and uints rounded to the nearest
+    double (``_runtime._as_comparable``); a Python int past the double range is +-inf."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
 
 
 def key_of(v: Any) -> Any:
     """Hash key under CEL equality: 1, 1u and 1.0 share a key; true and 1 do not.
 
     Numbers are keyed by their double value because CEL compares an int with a double by
-    rounding the int to a double first; ints beyond 2**53, where that rounding makes
-    distinct ints share a double, are never filed by key (see ``ambiguous``). Returns
-    None for values that equal nothing by key: NaN (equal to nothing, itself included),
-    lists and maps.
+    rounding the int to a double first. Two numbers CEL calls equal therefore always share
+    a key; the converse fails only from 2**53 on (2**53 and 2**53 + 1 share a double but
+    differ as ints), which is why such keys are filed ``checked`` (see ``inexact``).
+    Returns None for values that equal nothing by key: NaN (equal to nothing, itself
+    included), lists and maps.
     """
     t = type(v)
     if t is str or t is bytes:
@@ -36,7 +48,7 @@ def key_of(v: Any) -> Any:
     if t is float:
         return (_NUM, v) if v == v else None
     if t is int or t is UInt:
-        return (_NUM, float(v))
+        return (_NUM, as_double(v))
     if t is bool:
         return (_BOOL, v)
     if v is None:
@@ -44,17 +56,25 @@ def key_of(v: Any) -> Any:
     return None
 
 
-def ambiguous(v: Any) -> bool:
-    """An int or uint operand that a double key or bound cannot stand for exactly."""
-    t = type(v)
-    return (t is int or t is UInt) and not -EXACT_FLOAT_LIMIT <= v <= EXACT_FLOAT_LIMIT
+def inexact(key_or_bound: Any) -> bool:
+    """A numeric key or bound whose double can stand for several distinct numbers.
+
+    Below 2**53 in magnitude, a double equal to (or ordered like) another number's rounded
+    double means the same CEL answer; from 2**53 on (and for the infinities) distinct ints
+    round to one double, so a clause filed there must re-check its access atom exactly.
+    Only ints and uints of that magnitude can reach such a key from the event side, so
+    this costs nothing to ordinary listeners.
+    """
+    f = key_or_bound[1] if type(key_or_bound) is tuple and key_or_bound[0] is _NUM else key_or_bound
+    return type(f) is float and not -EXACT_FLOAT_LIMIT < f < EXACT_FLOAT_LIMIT
 
 
 def as_ordered(v: Any) -> Any:
-    """An event value as range tables compare it: ints as doubles, like CEL's int-double
-    comparison; exact against every bound a table holds (none is an ambiguous int)."""
+    """A value as range tables order it: numbers as doubles (see ``as_double``), exact
+    against every bound below 2**53 in magnitude, and never on the wrong side of a
+    larger one (rounding is monotonic: only ties are unsure, see ``RangeTable.add``)."""
     t = type(v)
-    return float(v) if t is int or t is UInt else v
+    return as_double(v) if t is int or t is UInt else v
 
 
 def extract(event: Any, path: tuple[str, ...]) -> Any:
