@@ -177,14 +177,16 @@ class RangeTable:
             return "n"
         return None
 
-    def add(self, op: str, bound: Any, clause: Any) -> None:
+    def add(self, operand: tuple[str, Any], clause: Any) -> None:
+        op, bound = operand
         key = (self.domain(bound) or "n", op)
         bounds, entries = self.lists.setdefault(key, ([], []))
         i = bisect_right(bounds, bound)
         bounds.insert(i, bound)
         entries.insert(i, clause)
 
-    def remove(self, op: str, bound: Any, clause: Any) -> None:
+    def remove(self, operand: tuple[str, Any], clause: Any) -> None:
+        op, bound = operand
         key = (self.domain(bound) or "n", op)
         bounds, entries = self.lists[key]
         lo, hi = bisect_left(bounds, bound), bisect_right(bounds, bound)
@@ -214,3 +216,24 @@ class RangeTable:
 
     def __len__(self) -> int:
         return sum(len(b) for b, _ in self.lists.values())
+
+
+class PresenceTable:
+    """``has(path)``: every clause filed here is a candidate when the path is present."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[Any, None] = {}
+
+    def add(self, operand: None, clause: Any) -> None:
+        self.entries[clause] = None
+
+    def remove(self, operand: None, clause: Any) -> None:
+        del self.entries[clause]
+
+    def candidates(self, v: Any, out: list[Any]) -> None:
+        out.extend(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
