@@ -384,28 +384,24 @@ def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]
     """Guards and verifiers on the candidates; one Match per run.
 
     When several listeners of one run match, the one registered first wins (the order
-    of the run's listeners in ``by_run``).
+    of the run's listeners in ``by_run``). A lone candidate, the common case, needs no
+    per-run bookkeeping (and so never touches its run id's memory).
     """
     ts = event.get("ts")
     if ts is None:
         ts = int(time.time() * 1000)
     eid = event.get("id")
     act = {"async": event}
+    if len(candidates) == 1:
+        c = candidates[0]
+        if _fires(c, c.listener, ts, eid, act):
+            return [Match(c.listener.id, c.listener.run_id)]
+        return []
     best: dict[str, Listener] = {}
     for c in candidates:
         listener = c.listener
-        if listener.expires_at is not None and ts > listener.expires_at:
+        if not _fires(c, listener, ts, eid, act):
             continue
-        if listener.started_at is not None and ts < listener.started_at:
-            continue
-        if eid is not None and eid == listener.trigger_id:
-            continue
-        if c.verify is not None:
-            try:
-                if c.verify(act) is not True:
-                    continue
-            except Exception:  # a CEL error: no match for this listener only
-                continue
         prev = best.get(listener.run_id)
         if prev is None:
             best[listener.run_id] = listener
@@ -414,6 +410,22 @@ def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]
             if runs.index(listener) < runs.index(prev):
                 best[listener.run_id] = listener
     return [Match(x.id, x.run_id) for x in best.values()]
+
+
+def _fires(c: Any, listener: Listener, ts: Any, eid: Any, act: dict[str, Any]) -> bool:
+    """The guards (expiry, run start, own trigger) and the clause verifier of one entry."""
+    if listener.expires_at is not None and ts > listener.expires_at:
+        return False
+    if listener.started_at is not None and ts < listener.started_at:
+        return False
+    if eid is not None and eid == listener.trigger_id:
+        return False
+    if c.verify is not None:
+        try:
+            return c.verify(act) is True
+        except Exception:  # a CEL error: no match for this listener only
+            return False
+    return True
 
 
 def _never_reason(rule: Rule, values: Sequence[Any]) -> str:
