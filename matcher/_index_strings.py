@@ -11,47 +11,32 @@ from typing import Any
 
 import ahocorasick
 
-from ._index_tables import RangeTable, slot_add, slot_extend, slot_remove
+from ._index_tables import PrefixTable, RangeTable, slot_add, slot_extend, slot_remove
 
 
-class SuffixTable:
-    """``path.endsWith(s)``: suffixes by value, plus the set of suffix lengths in use.
+class SuffixTable(PrefixTable):
+    """``path.endsWith(s)``: the prefix table's mirror, keyed by suffix; the edge of a
+    suffix is its first character, checked at ``len(value) - len(s)``.
 
-    Complexity: a lookup costs O(L) dict probes for L distinct suffix lengths (at most the
-    length of the value), independent of the number of listeners.
+    Complexity: as ``PrefixTable``: O(L) for L distinct suffix lengths.
     """
 
-    __slots__ = ("by_suffix", "lengths")
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self.by_suffix: dict[str, Any] = {}
-        self.lengths: dict[int, int] = {}
-
-    def add(self, suffix: str, clause: Any) -> None:
-        slot_add(self.by_suffix, suffix, clause)
-        self.lengths[len(suffix)] = self.lengths.get(len(suffix), 0) + 1
-
-    def remove(self, suffix: str, clause: Any) -> None:
-        slot_remove(self.by_suffix, suffix, clause)
-        n = self.lengths[len(suffix)] - 1
-        if n:
-            self.lengths[len(suffix)] = n
-        else:
-            del self.lengths[len(suffix)]
+    @staticmethod
+    def edge(affix: str) -> str:
+        return affix[:1]
 
     def candidates(self, v: Any, out: list[Any]) -> None:
         if type(v) is not str:
             return
-        get = self.by_suffix.get
+        get = self.by_affix.get
         size = len(v)
-        for n in self.lengths:
-            if n <= size:
+        for n, edges in self.edges.items():
+            if n <= size and (n == 0 or v[size - n] in edges):
                 e = get(v[size - n:])
                 if e is not None:
                     slot_extend(e, out)
-
-    def __len__(self) -> int:
-        return sum(self.lengths.values())
 
 
 class ContainsTable:

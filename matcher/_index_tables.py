@@ -117,43 +117,59 @@ def slot_extend(entry: Any, out: list[Any]) -> None:
 
 
 class PrefixTable:
-    """``path.startsWith(p)``: prefixes by value, plus the set of prefix lengths in use.
+    """``path.startsWith(p)``: prefixes by value, plus per prefix length the characters
+    prefixes of that length end with (their *edge*).
 
-    Complexity: a lookup costs O(L) dict probes for L distinct prefix lengths — at most
-    the length of the value — independent of the number of listeners.
+    A value is probed at length n only if its n-th character is the edge of some prefix
+    of length n: a check on a tiny in-cache dict that spares most probes of the big one
+    (prefixes like ``/org/123/`` all end with ``/``; a path has few ``/``). Exact: a value
+    that starts with p has p's last character at len(p).
+
+    Complexity: a lookup costs O(L) small-dict checks for L distinct prefix lengths (at
+    most the length of the value) plus one big-dict probe per length that passes,
+    independent of the number of listeners.
     """
 
-    __slots__ = ("by_prefix", "lengths")
+    __slots__ = ("by_affix", "edges")
 
     def __init__(self) -> None:
-        self.by_prefix: dict[str, Any] = {}
-        self.lengths: dict[int, int] = {}
+        self.by_affix: dict[str, Any] = {}
+        self.edges: dict[int, dict[str, int]] = {}  # length -> edge character -> count
 
-    def add(self, prefix: str, clause: Any) -> None:
-        slot_add(self.by_prefix, prefix, clause)
-        self.lengths[len(prefix)] = self.lengths.get(len(prefix), 0) + 1
+    @staticmethod
+    def edge(affix: str) -> str:
+        return affix[-1:]
 
-    def remove(self, prefix: str, clause: Any) -> None:
-        slot_remove(self.by_prefix, prefix, clause)
-        n = self.lengths[len(prefix)] - 1
-        if n:
-            self.lengths[len(prefix)] = n
+    def add(self, affix: str, clause: Any) -> None:
+        slot_add(self.by_affix, affix, clause)
+        edges = self.edges.setdefault(len(affix), {})
+        c = self.edge(affix)
+        edges[c] = edges.get(c, 0) + 1
+
+    def remove(self, affix: str, clause: Any) -> None:
+        slot_remove(self.by_affix, affix, clause)
+        edges = self.edges[len(affix)]
+        c = self.edge(affix)
+        if edges[c] > 1:
+            edges[c] -= 1
         else:
-            del self.lengths[len(prefix)]
+            del edges[c]
+            if not edges:
+                del self.edges[len(affix)]
 
     def candidates(self, v: Any, out: list[Any]) -> None:
         if type(v) is not str:
             return
-        get = self.by_prefix.get
+        get = self.by_affix.get
         size = len(v)
-        for n in self.lengths:
-            if n <= size:
+        for n, edges in self.edges.items():
+            if n <= size and (n == 0 or v[n - 1] in edges):
                 e = get(v[:n])
                 if e is not None:
                     slot_extend(e, out)
 
     def __len__(self) -> int:
-        return sum(self.lengths.values())
+        return sum(sum(edges.values()) for edges in self.edges.values())
 
 
 class RangeTable:
