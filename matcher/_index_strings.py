@@ -22,21 +22,11 @@ class SuffixTable(PrefixTable):
     """
 
     __slots__ = ()
+    FROM_END = True
 
     @staticmethod
     def edge(affix: str) -> str:
         return affix[:1]
-
-    def candidates(self, v: Any, out: list[Any]) -> None:
-        if type(v) is not str:
-            return
-        get = self.by_affix.get
-        size = len(v)
-        for n, edges in self.edges.items():
-            if n <= size and (n == 0 or v[size - n] in edges):
-                e = get(v[size - n:])
-                if e is not None:
-                    slot_extend(e, out)
 
 
 class ContainsTable:

@@ -131,6 +131,7 @@ class PrefixTable:
     """
 
     __slots__ = ("by_affix", "edges")
+    FROM_END = False  # SuffixTable: affixes are read from the end of the value
 
     def __init__(self) -> None:
         self.by_affix: dict[str, Any] = {}
@@ -162,9 +163,13 @@ class PrefixTable:
             return
         get = self.by_affix.get
         size = len(v)
+        from_end = self.FROM_END
         for n, edges in self.edges.items():
-            if n <= size and (n == 0 or v[n - 1] in edges):
-                e = get(v[:n])
+            if n > size:
+                continue
+            start = size - n if from_end else 0
+            if n == 0 or v[start if from_end else n - 1] in edges:
+                e = get(v[start:start + n])
                 if e is not None:
                     slot_extend(e, out)
 

@@ -158,12 +158,7 @@ def check_population(rules: list[tuple[str, dict[str, Any]]],
                      events: list[dict[str, Any]]) -> int:
     """All rules in one index (shared tables); returns how many (listener, event) match."""
     mirror = Mirror()
-    for i, (rule, data) in enumerate(rules):
-        mirror.add({"listener_id": f"l{i}", "event": "cancel", "expression": rule,
-                    "trigger": {"name": "created", "id": "t", "ts": 0, "data": data},
-                    "run_id": f"r{i}", "env": "prod", "expires_at": None,
-                    "run_started_at": None})
-    mirror.check_structure()
+    mirror.add_rules(rules)
     hits = 0
     for event in events:
         mirror.check_event(event)

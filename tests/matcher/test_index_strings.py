@@ -80,12 +80,7 @@ def run_population(rules: list[tuple[str, dict[str, Any]]], events: list[dict[st
                    removals: list[int]) -> int:
     """All rules in one index; events compared before and after removals. Returns hits."""
     mirror = Mirror()
-    for i, (rule, data) in enumerate(rules):
-        mirror.add({"listener_id": f"l{i}", "event": "cancel", "expression": rule,
-                    "trigger": {"name": "created", "id": "t", "ts": 0, "data": data},
-                    "run_id": f"r{i}", "env": "prod", "expires_at": None,
-                    "run_started_at": None})
-    mirror.check_structure()
+    mirror.add_rules(rules)
     hits = sum(mirror.check_event(e) for e in events)
     for i in removals:
         mirror.remove(f"l{i % len(rules)}")
