@@ -90,8 +90,8 @@ def _escape(p: str, i: int) -> tuple[str, str, int]:
     c = p[i + 1]
     if not c.isalnum() and c.isascii():
         return _LIT, c, i + 2  # escaped punctuation is that character
-    if c == "Q":
-        raise _Unsure("\\Q...\\E")
+    if c == "Q" or c == "E" or c.isdigit():
+        raise _Unsure("\\Q...\\E or an octal escape (its digits are not literals)")
     if c == "A":
         return _ANCHOR, "", i + 2
     if c in "pPx" and i + 2 < len(p) and p[i + 2] == "{":
@@ -103,7 +103,7 @@ def _escape(p: str, i: int) -> tuple[str, str, int]:
         return _OTHER, "", i + 3
     if c == "x":
         return _OTHER, "", i + 4
-    return _OTHER, "", i + 2  # \d \w \s \b \n \t \z, octal digits...: not a fixed literal
+    return _OTHER, "", i + 2  # \d \w \s \b \n \t \z...: not a fixed literal
 
 
 def _tokens(p: str) -> list[tuple[str, str, int]]:

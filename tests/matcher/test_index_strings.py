@@ -34,7 +34,8 @@ def regex(draw: st.DrawFn) -> str:
     """Small RE2 patterns over the alphabet: anchors, classes, groups, repetitions, |."""
     pieces = draw(st.lists(st.sampled_from(
         ["a", "b", "\u00e9", "ab", ".", "[ab]", "(ab)", "(?:a|b)", "a?", "b*", "a+", "b{2}",
-         "a{0,2}", "\\.", "\\w", "$", "(?i)", "|", "\\Qa\\E"]), max_size=5))
+         "a{0,2}", "\\.", "\\w", "$", "(?i)", "|", "\\Qa\\E", "\\141", "\\x61", "\\pL",
+         "\\p{Greek}", "[^]a]", "[[:alpha:]]"]), max_size=5))
     return ("^" if draw(st.booleans()) else "") + "".join(pieces)
 
 
