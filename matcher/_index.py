@@ -394,9 +394,8 @@ def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]
     act = {"async": event}
     if len(candidates) == 1:
         c = candidates[0]
-        if _fires(c, c.listener, ts, eid, act):
-            return [Match(c.listener.id, c.listener.run_id)]
-        return []
+        lone = c.listener
+        return [Match(lone.id, lone.run_id)] if _fires(c, lone, ts, eid, act) else []
     best: dict[str, Listener] = {}
     for c in candidates:
         listener = c.listener
