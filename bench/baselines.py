@@ -49,7 +49,7 @@ class OurScan:
         self._entries.append((program, spec.trigger, spec.run_id))
 
     def evaluate(self, spec: ListenerSpec, event: dict[str, Any]) -> bool:
-        """One listener's rule against one event (the counting model's final check)."""
+        """One listener's rule against one event (the counting ablation's final check)."""
         program = self._programs[spec.expression]
         return program.try_evaluate({"event": spec.trigger, "async": event}) is True
 

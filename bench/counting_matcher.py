@@ -1,25 +1,27 @@
-"""Baseline model: an aggregate "counting" evaluator in the style of inngest/expr.
+"""Ablation: the counting design re-implemented in Python, to isolate what our index adds.
 
-THIS IS A MODEL WRITTEN BY US, not inngest/expr and not a port of its code. It reproduces the
-approach its ``AggregateEvaluator`` takes, as we understand it from reading its source, so that
-the cost of that approach can be measured beside ours in the same Python process:
+This is NOT inngest/expr, not a port of its code, and no figure from it may be quoted as
+inngest/expr's: the real library, measured side by side on this project's machines, is in
+``../shared/peer-results/inngest-expr.md`` (README "Performance" quotes it from there). This
+module re-implements the *counting* approach (an "aggregate evaluator") in Python, with our
+own compiled programs for the final check, so that the report can show, in one process and
+on the same events, what our index's design choices buy over that design:
 
 * every indexable predicate of an expression is registered with an engine by operator type:
   string ``==`` / ``in`` and string ``!=`` in a hash engine, numeric comparisons in an ordered
-  engine (inngest/expr uses a B-tree; here a sorted list);
+  engine (a sorted list);
 * for an incoming event each engine reports *every* predicate the event satisfies, and each
   report increments a counter of that expression; an expression is a candidate when its count
   reaches its number of indexed predicates (or it also has non-indexable parts — "mixed");
 * expressions with no indexable predicate (string functions such as ``startsWith`` or
   ``contains``, macros) are evaluated for every event;
-* each candidate is then fully evaluated (inngest/expr with cel-go; this model with our own
-  compiled program for the listener's rule, so the comparison isolates the algorithm).
+* each candidate is then fully evaluated with our compiled program for the listener's rule.
 
-The consequence measured by the report: a satisfied range (``amount > 5``) or a ``!=`` that
-most events satisfy increments a counter for nearly every pending expression, so the cost per
-event grows with the number of pending listeners instead of the number that match.
-Simplifications: one bucket per event name, no environment, expiry or run-start guards (the
-workloads never exercise them), no soft-deletion or garbage collection.
+The consequence the report shows: a satisfied range (``amount > 5``) or a ``!=`` that most
+events satisfy increments a counter for nearly every pending expression, so the cost per
+event grows with the number of pending listeners instead of the number that match; our index
+files each clause under one atom and verifies the rest. Simplifications: one bucket per event
+name, no environment, expiry or run-start guards (the workloads never exercise them).
 """
 
 from __future__ import annotations
@@ -77,8 +79,8 @@ class _Ordered:
 
 
 class CountingMatcher:
-    """Aggregate evaluator model (see the module docstring). ``evaluate(spec, event)`` decides
-    a candidate exactly, with the listener's full rule."""
+    """The counting design (see the module docstring). ``evaluate(spec, event)`` decides a
+    candidate exactly, with the listener's full rule."""
 
     def __init__(self, evaluate: Callable[[ListenerSpec, dict[str, Any]], bool]) -> None:
         self._evaluate = evaluate

@@ -28,7 +28,7 @@ def _ratio(value: float | None) -> str:
 def _header(results: dict[str, Any]) -> list[str]:
     m = results["machine"]
     verdict = "all agree with brute force" if results["ok"] else "FAILURES (see end)"
-    return [
+    lines = [
         "# cancelmatch benchmark report",
         "",
         f"- **Date:** {m['timestamp']} (UTC)",
@@ -36,11 +36,21 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"- **Python:** {m['python']} on {m['os']}",
         f"- **Mode:** {results['mode']} — reproduce with `{results['command']}`",
         f"- **Result checks:** {verdict}",
+    ]
+    if results["mode"] == "quick":  # a smoke run: answers only, never a timing
+        return lines + ["", "Quick mode checks answers; it measures no time.", ""]
+    runs = results.get("runs", 1)
+    if runs > 1:
+        lines.append(f"- **Runs:** {runs}; every figure is the median over the runs "
+                     "(index medians per run: see each workload)")
+    return lines + [
         f"- **Wall time:** {results['wall_s']:.0f} s",
         "",
         "Ratios are *engine time / our index time* at the same N (higher = slower than ours).",
         "Rows marked *extrapolated* were not measured at that N: their cost is linear in the",
         "number of pending listeners, so the per-listener cost measured where stated is scaled.",
+        "The counting design is an ablation written by us in Python (`bench/counting_matcher.py`),",
+        "not inngest/expr; the real library's figures are in `../shared/peer-results/inngest-expr.md`.",
         "",
     ]
 
@@ -76,32 +86,26 @@ def _median(scaling: list[dict[str, Any]], workload: str, engine: str, n: int) -
 
 
 def _targets(sections: dict[str, Any]) -> list[str]:
-    """The performance targets of issues 3 and 4, each with the measured value."""
+    """The performance targets of issues 3, 4 and 12, each with the measured value."""
     rows: list[tuple[str, str, bool | None]] = []
     scaling = sections.get("scaling", [])
     top = max((r["n"] for res in scaling for r in res["rows"]), default=0)
-    eq = _median(scaling, "equality", "index", top)
-    if eq is not None:
-        rows.append((f"≤ 10 µs median, pure equality at {top:,}", _us(eq), eq <= 10))
+    for workload, limit, what in (("equality", 10, "pure equality"),
+                                  ("mixed", 20, "equality + 1 % `contains`")):
+        value = _median(scaling, workload, "index", top)
+        if value is not None:
+            rows.append((f"≤ {limit} µs median, {what} at {top:,}", _us(value), value <= limit))
     for res in scaling:
         idx = sorted((r for r in res["rows"] if r["engine"] == "index"), key=lambda r: r["n"])
         growth = idx[-1]["median_us"] / idx[0]["median_us"]
-        # The mixed workload scans its 1 % by definition: shown, not judged.
-        judged = res["workload"] != "mixed"
         rows.append((f"growth ≤ 1.5×, {res['workload']} {idx[0]['n']:,} → {idx[-1]['n']:,}",
-                     f"{growth:,.2f}×", growth <= 1.5 if judged else None))
+                     f"{growth:,.2f}×", growth <= 1.5))
         scan = _median(scaling, res["workload"], "scan_ours", 100_000)
         mine = _median(scaling, res["workload"], "index", 100_000)
         if scan and mine:
             rows.append((f"≥ 1,000× linear scan at 100,000, {res['workload']}",
-                         _ratio(scan / mine), scan / mine >= 1000 if judged else None))
-    reg = sections.get("registration")
-    if reg:
-        last = reg[-1]
-        rows.append((f"≥ 100,000 adds/s (to {last['n']:,})", f"{last['adds_per_s']:,.0f}/s",
-                     last["adds_per_s"] >= 100_000))
-        rows.append((f"≤ 400 bytes per equality listener at {last['n']:,}",
-                     f"{last['bytes_per_listener']:,.0f} B", last["bytes_per_listener"] <= 400))
+                         _ratio(scan / mine), scan / mine >= 1000))
+    rows += _registration_targets(sections.get("registration") or [])
     svc = sections.get("service", {}).get("rows", {})
     batched = svc.get("events/s, PublishEvents batches of 100")
     if batched:
@@ -111,13 +115,27 @@ def _targets(sections: dict[str, Any]) -> list[str]:
     if runs:
         rows.append(("≥ 5,000 runs/s registered, durably", f"{runs:,.0f}/s", runs >= 5000))
     out = ["## Targets from the issues", "", "| target | measured | met |", "| --- | ---: | --- |"]
-    verdict = {True: "yes", False: "**no**", None: "n/a (1 % always evaluated, linear by design)"}
+    verdict = {True: "yes", False: "**no**", None: "n/a"}
     out += [f"| {t} | {v} | {verdict[ok]} |" for t, v, ok in rows]
     return out + ["", "Measured medians of a few µs move by ±2× on a shared machine; judge growth "
-                  "on a quiet one.", ""]
+                  "on a quiet one, over several runs (`--runs 3`), beside the cache sweep.", ""]
 
 
-def _scaling(scaling: list[dict[str, Any]]) -> list[str]:
+def _registration_targets(reg: list[dict[str, Any]]) -> list[tuple[str, str, bool | None]]:
+    rows: list[tuple[str, str, bool | None]] = []
+    last = {(r.get("workload", "equality"), r.get("method", "rss")): r for r in reg}
+    eq = last.get(("equality", "rss"))
+    if eq:
+        rows.append((f"≥ 100,000 adds/s (equality, to {eq['n']:,})", f"{eq['adds_per_s']:,.0f}/s",
+                     eq["adds_per_s"] >= 100_000))
+    for (workload, method), r in sorted(last.items()):
+        limit = 350 if workload == "equality" else 450
+        rows.append((f"≤ {limit} B per {workload} listener at {r['n']:,} ({method})",
+                     f"{r['bytes_per_listener']:,.0f} B", r["bytes_per_listener"] <= limit))
+    return rows
+
+
+def _scaling(scaling: list[dict[str, Any]], spread: dict[str, Any]) -> list[str]:
     out = ["## Match latency vs pending listeners", "", "![scaling plot](scaling.png)", ""]
     for result in scaling:
         out += [f"### {result['title']}", ""]
@@ -138,6 +156,11 @@ def _scaling(scaling: list[dict[str, Any]]) -> list[str]:
                 f"| {result['workload']} | {ENGINES[r['engine']]} | {r['n']:,} | "
                 f"{_us(r['median_us'])} | {_us(r['p99_us'])} | {_ratio(r['ratio'])} | {how} |"
             )
+        per_run = spread.get(result["workload"])
+        if per_run:
+            shown = "; ".join(f"N={int(n):,}: " + " / ".join(_us(v) for v in vs)
+                              for n, vs in per_run.items())
+            out.append(f"\nIndex median in each run: {shown}.")
         if result.get("adds_per_s"):
             out.append(f"\nIndex adds while growing this workload: {result['adds_per_s']:,.0f}/s.")
         out.append("")
@@ -198,20 +221,33 @@ def _citylots(cl: dict[str, Any]) -> list[str]:
 
 def _registration(rows: list[dict[str, Any]]) -> list[str]:
     out = [
-        "## Registration and memory (pure-equality listeners, fresh interpreter)",
+        "## Registration and memory (fresh interpreter per row group)",
         "",
-        "| N | adds/s (cumulative) | RSS delta | bytes per listener |",
-        "| ---: | ---: | ---: | ---: |",
+        "| workload | memory measured by | N | adds/s (cumulative) | memory delta | bytes per listener |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
+        delta = r.get("bytes_delta", r.get("rss_delta_bytes", 0))
         out.append(
-            f"| {r['n']:,} | {r['adds_per_s']:,.0f} | {r['rss_delta_bytes'] / 2**20:,.1f} MiB"
-            f" | {r['bytes_per_listener']:,.0f} |"
+            f"| {r.get('workload', 'equality')} | {r.get('method', 'rss')} | {r['n']:,} | "
+            f"{r['adds_per_s']:,.0f} | {delta / 2**20:,.1f} MiB | {r['bytes_per_listener']:,.0f} |"
         )
     note = ("Bytes per listener are everything resident for it, including the strings the "
-            "index must keep (listener id, run id, trigger event id, the key value: about 240 B "
-            "of the total here); the trigger event itself is not kept.")
+            "index must keep (listener id, run id, trigger event id and the key values: about "
+            "240 B of the total for equality, 300 B for the two-key `in` lists here); the "
+            "trigger event itself is not kept. Adds/s under tracemalloc are slower by design "
+            "(every allocation is traced): judge adds/s on the RSS rows.")
     return out + ["", note, ""]
+
+
+def _cache(sweep: dict[str, Any]) -> list[str]:
+    out = ["## Cache sweep: one hash probe as the table grows (no index code)", "",
+           "A plain dict of N string keys to 9-slot records, probed with existing keys in random",
+           "order, three fields read per record (`bench/cache_sweep.py`): the memory floor under",
+           "every indexed lookup. Growth here is the CPU caches and TLB, not the index.", "",
+           "| N | ns per probe |", "| ---: | ---: |"]
+    out += [f"| {r['n']:,} | {r['ns_per_probe']:,.0f} |" for r in sweep["rows"]]
+    return out + ["", f"Growth from the smallest to the largest table: {sweep['growth']:.1f}×.", ""]
 
 
 def _service(svc: dict[str, Any]) -> list[str]:
@@ -237,12 +273,25 @@ def _checks(results: dict[str, Any]) -> list[str]:
     return out + [""]
 
 
+def _every_check(results: dict[str, Any]) -> list[str]:
+    out = ["| section | answers checked | agree |", "| --- | --- | --- |"]
+    out += [f"| {c['section']} | {c['name']} | {'yes' if c['agree'] else '**NO**'} |"
+            for c in results["checks"]]
+    return out + [""]
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     sections = results["sections"]
     lines = _header(results)
+    if results["mode"] == "quick":
+        skipped = [f"- {name}: skipped, {why}" for name, why in results.get("skipped", {}).items()]
+        return "\n".join(lines + _checks(results) + _every_check(results) + skipped)
     lines += _targets(sections)
     if "scaling" in sections:
-        lines += _summary(sections["scaling"]) + _scaling(sections["scaling"])
+        lines += _summary(sections["scaling"]) + _scaling(sections["scaling"],
+                                                          results.get("spread", {}))
+    if "cache" in sections:
+        lines += _cache(sections["cache"])
     if "wordlist" in sections:
         lines += _wordlist(sections["wordlist"])
     if "citylots" in sections:

@@ -1,10 +1,12 @@
 """Report: the one command that runs every study and writes JSON, Markdown and plots.
 
-    python -m bench              # full report into bench/results/ (~15 min on 2 cores)
+    python -m bench              # full report into bench/results/ (~12 min on 2 cores)
+    python -m bench --runs 3     # three full runs; every figure is the median over runs
     python -m bench --quick      # seconds; checks answers against brute force, never times
 
-Exit status 0 when every engine's answers agreed with brute force, 1 otherwise, 2 when the
-environment cannot run it (matcher missing its compiler or index).
+A progress bar with an ETA covers the whole run. Exit status 0 when every engine's answers
+agreed with brute force, 1 otherwise, 2 when the environment cannot run it (the bench extra
+or matcher's compiler and index missing).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import _machine
+from bench._progress import missing_message, missing_modules
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SECTIONS = ("scaling", "wordlist", "citylots", "registration", "service")
+SECTIONS = ("scaling", "wordlist", "citylots", "registration", "service", "cache")
 
 
 def default_data_dir() -> Path:
@@ -33,7 +36,11 @@ def default_data_dir() -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="small N, seconds; for CI")
+    p.add_argument("--quick", action="store_true",
+                   help="small N, seconds: checks answers against brute force, prints no timings")
+    p.add_argument("--runs", type=_positive, default=1, metavar="N",
+                   help="run the whole report N times; report the median of each figure "
+                        "over the runs, with the spread of the index's (default 1)")
     p.add_argument(
         "--out",
         type=Path,
@@ -55,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -70,12 +84,17 @@ def _require_matcher() -> str | None:
     return None
 
 
-def _run_scaling(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
+Tick = Callable[[float, str], None]
+
+
+def _run_scaling(quick: bool, data_dir: Path, tick: Tick) -> tuple[Any, list[dict[str, Any]]]:
     from bench.scaling import ScalingConfig, run_scaling
     from bench.workloads import all_workloads
 
     cfg = ScalingConfig.quick() if quick else ScalingConfig.full()
-    result = run_scaling(all_workloads(), cfg, log=_log)
+    result = run_scaling(all_workloads(), cfg,
+                         lambda name, n: tick(_step_weight("scaling", n, quick),
+                                              f"scaling {name} N={n:,}"))
     checks = [
         {
             "section": "scaling",
@@ -89,7 +108,7 @@ def _run_scaling(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]]
     return result, checks
 
 
-def _run_wordlist(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
+def _run_wordlist(quick: bool, data_dir: Path, tick: Tick) -> tuple[Any, list[dict[str, Any]]]:
     from bench.wordlist import run_wordlist
 
     path = data_dir / "wwords.txt"
@@ -106,7 +125,7 @@ def _run_wordlist(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]
     return result, checks
 
 
-def _run_citylots(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
+def _run_citylots(quick: bool, data_dir: Path, tick: Tick) -> tuple[Any, list[dict[str, Any]]]:
     from bench.citylots import run_citylots
 
     result = run_citylots(
@@ -119,15 +138,21 @@ def _run_citylots(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]
     return result, checks
 
 
-def _run_registration(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
+def _run_registration(quick: bool, data_dir: Path,
+                      tick: Tick) -> tuple[Any, list[dict[str, Any]]]:
     from bench.registration import measure_in_subprocess
 
     sizes = [1_000, 5_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
-    rows = measure_in_subprocess(sizes)
+    rows = []
+    for workload in ("equality", "in_list"):
+        for trace in (False, True):
+            rows += measure_in_subprocess(sizes, workload, trace)
+            tick(_step_weight("registration", 0, quick) / 4,
+                 f"registration {workload} {'tracemalloc' if trace else 'RSS'}")
     checks = [
         {
             "section": "registration",
-            "name": f"N={r['n']:,} all pending",
+            "name": f"{r['workload']} N={r['n']:,} all pending ({r['method']})",
             "agree": r["pending"] == r["n"],
             "detail": f"len(index) = {r['pending']}",
         }
@@ -136,7 +161,14 @@ def _run_registration(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, 
     return rows, checks
 
 
-def _run_service(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]]]:
+def _run_cache(quick: bool, data_dir: Path, tick: Tick) -> tuple[Any, list[dict[str, Any]]]:
+    from bench.cache_sweep import run_cache_sweep
+
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
+    return run_cache_sweep(sizes, probes=2_000 if quick else 20_000), []
+
+
+def _run_service(quick: bool, data_dir: Path, tick: Tick) -> tuple[Any, list[dict[str, Any]]]:
     from bench.service import run_service
 
     result = run_service(quick=quick)
@@ -147,17 +179,51 @@ def _run_service(quick: bool, data_dir: Path) -> tuple[Any, list[dict[str, Any]]
     return result, checks
 
 
-_RUNNERS: dict[str, Callable[[bool, Path], tuple[Any, list[dict[str, Any]]]]] = {
+_RUNNERS: dict[str, Callable[[bool, Path, Tick], tuple[Any, list[dict[str, Any]]]]] = {
     "scaling": _run_scaling,
     "wordlist": _run_wordlist,
     "citylots": _run_citylots,
     "registration": _run_registration,
     "service": _run_service,
+    "cache": _run_cache,
 }
+_NEEDS_MODULES = {"scaling": ("celpy", "cel_expr_python"), "citylots": ("celpy", "cel_expr_python")}
+
+
+def _step_weight(section: str, n: int, quick: bool) -> float:
+    """Expected seconds of one progress step (see bench._progress)."""
+    from bench import _progress
+
+    if quick:
+        return 1.0 if section == "scaling" else 2.0
+    if section == "scaling":
+        return _progress.SCALING_STEP_S.get(n, 10.0)
+    return _progress.SECTION_S.get(section, 20.0)
+
+
+def _total_weight(sections: list[str], quick: bool) -> float:
+    from bench.scaling import ScalingConfig
+    from bench.workloads import all_workloads
+
+    total = 0.0
+    for name in sections:
+        if name == "scaling":
+            sizes = (ScalingConfig.quick() if quick else ScalingConfig.full()).sizes
+            total += len(all_workloads()) * sum(_step_weight(name, n, quick) for n in sizes)
+        else:
+            total += _step_weight(name, 0, quick)
+    return total
+
+
+def required_modules(sections: list[str], plots: bool) -> list[str]:
+    """The bench-extra modules this run imports (checked before anything runs)."""
+    names = ["tqdm"] + [m for s in sections for m in _NEEDS_MODULES.get(s, ())]
+    return list(dict.fromkeys(names + (["matplotlib"] if plots else [])))
 _NEEDS_DATA = {"wordlist": "wwords.txt", "citylots": "citylots-sample.jsonl"}
 
 
-def run(sections: list[str], *, quick: bool, data_dir: Path) -> dict[str, Any]:
+def run(sections: list[str], *, quick: bool, data_dir: Path,
+        progress: Any = None) -> dict[str, Any]:
     """Run the named sections; returns the results dictionary written to JSON."""
     t0 = time.perf_counter()
     results: dict[str, Any] = {
@@ -167,18 +233,23 @@ def run(sections: list[str], *, quick: bool, data_dir: Path) -> dict[str, Any]:
         "skipped": {},
         "checks": [],
     }
+
+    def tick(weight: float, label: str) -> None:
+        if progress is not None:
+            progress.step(weight, label)
+
     for name in sections:
         needed = _NEEDS_DATA.get(name)
         if needed and not (data_dir / needed).exists():
             results["skipped"][name] = f"{data_dir / needed} not found (bench data absent)"
             _log(f"{name}: skipped, {data_dir / needed} not found")
+            tick(_step_weight(name, 0, quick), f"{name} skipped")
             continue
-        _log(f"{name}: running")
-        s0 = time.perf_counter()
-        section, checks = _RUNNERS[name](quick, data_dir)
+        section, checks = _RUNNERS[name](quick, data_dir, tick)
         results["sections"][name] = section
         results["checks"] += checks
-        _log(f"{name}: {time.perf_counter() - s0:.1f} s")
+        if name not in ("scaling", "registration"):  # those tick per step
+            tick(_step_weight(name, 0, quick), name)
     results["wall_s"] = time.perf_counter() - t0
     results["ok"] = all(c["agree"] for c in results["checks"])
     return results
@@ -225,15 +296,51 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"cannot benchmark: {problem}")
         return 2
     sections = list(args.only or SECTIONS)
+    plots = not (args.no_plots or args.quick)  # plots are timings: --quick never times
+    missing = missing_modules(required_modules(sections, plots))
+    if missing:
+        _log(missing_message(missing))
+        return 2
     data_dir = args.data_dir or default_data_dir()
     out = args.out or (
         Path(tempfile.mkdtemp(prefix="cancelmatch-bench-")) if args.quick else RESULTS_DIR
     )
-    results = run(sections, quick=args.quick, data_dir=data_dir)
-    results["command"] = "python -m bench" + (" --quick" if args.quick else "")
-    for path in write(results, out, plots=not args.no_plots):
+    results = _run_all(sections, args.quick, data_dir, args.runs)
+    results["command"] = "python -m bench" + (" --quick" if args.quick else "") + (
+        f" --runs {args.runs}" if args.runs > 1 else "")
+    for path in write(results, out, plots=plots):
         _log(f"wrote {path}")
     for c in results["checks"]:
         if not c["agree"]:
             _log(f"DISAGREES: {c['section']} / {c['name']}: {c['detail']}")
+    print(_verdict(results))
     return 0 if results["ok"] else 1
+
+
+def _run_all(sections: list[str], quick: bool, data_dir: Path, runs: int) -> dict[str, Any]:
+    from bench._progress import Progress
+    from bench._runs import merge_runs
+
+    progress = Progress(runs * _total_weight(sections, quick), log=_log,
+                        desc="bench --quick" if quick else f"bench ({runs} run{'s' * (runs > 1)})")
+    try:
+        return merge_runs([run(sections, quick=quick, data_dir=data_dir, progress=progress)
+                           for _ in range(runs)])
+    finally:
+        progress.close()
+
+
+def _verdict(results: dict[str, Any]) -> str:
+    """What was checked, per section, and the verdict (never a timing)."""
+    checks = results["checks"]
+    per: dict[str, list[bool]] = {}
+    for c in checks:
+        per.setdefault(c["section"], []).append(c["agree"])
+    lines = [f"  {name}: {len(oks)} checks, "
+             + ("all agree" if all(oks) else f"{oks.count(False)} DISAGREE")
+             for name, oks in per.items()]
+    lines += [f"  {name}: skipped ({why})" for name, why in results["skipped"].items()]
+    bad = sum(not c["agree"] for c in checks)
+    head = (f"{len(checks)} answer checks against brute force: "
+            + (f"{bad} DISAGREE" if bad else "all agree"))
+    return "\n".join([head, *lines])

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from bench.workloads import ENV, ListenerSpec, Workload
 
 ENGINES = {
     "index": "our index (ListenerIndex.match)",
-    "counting": "counting matcher (model of inngest/expr)",
+    "counting": "counting design in Python (ablation, not inngest/expr)",
     "scan_ours": baselines.OurScan.label,
     "scan_cel_expr": baselines.CelExprScan.label,
     "scan_cel_python": baselines.CelPyScan.label,
@@ -286,8 +286,10 @@ def _specs_for_runs(state: _State, runs: set[str]) -> list[ListenerSpec]:
     return [state.specs[int(r.split("-", 1)[1])] for r in sorted(runs)]
 
 
-def run_workload(workload: Workload, cfg: ScalingConfig) -> dict[str, Any]:
-    """Grow one workload through ``cfg.sizes``; returns rows, checks and registration info."""
+def run_workload(workload: Workload, cfg: ScalingConfig,
+                 tick: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+    """Grow one workload through ``cfg.sizes``; returns rows, checks and registration info.
+    ``tick(workload, n)`` is called after each size (the progress bar)."""
     import matcher
 
     ours = baselines.OurScan()
@@ -304,6 +306,8 @@ def run_workload(workload: Workload, cfg: ScalingConfig) -> dict[str, Any]:
         phases[f"grow to {n}"], phases[f"measure {n}"] = t1 - t0, time.perf_counter() - t1
         rows += r
         checks += c
+        if tick is not None:
+            tick(workload.name, n)
     checks.append(Check(workload.name, len(state.specs), "index:all-stored", len(state.specs),
                         not state.not_stored, 0, "; ".join(state.not_stored[:3])))
     _fill_ratios(rows)
@@ -327,11 +331,7 @@ def _fill_ratios(rows: list[Row]) -> None:
 
 
 def run_scaling(
-    workloads: list[Workload], cfg: ScalingConfig, log: Any = print
+    workloads: list[Workload], cfg: ScalingConfig,
+    tick: Callable[[str, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    out = []
-    for w in workloads:
-        t0 = time.perf_counter()
-        out.append(run_workload(w, cfg))
-        log(f"  scaling {w.name}: {time.perf_counter() - t0:.1f} s")
-    return out
+    return [run_workload(w, cfg, tick) for w in workloads]

@@ -3,9 +3,9 @@
 Each workload is a family of cancel listeners as a runner would register them (a rule text
 shared by every run of a function, a trigger event per run) plus a stream of incoming events
 that cancel a known share of them. Besides the CEL text, every listener carries ``atoms``: the
-predicates an aggregate evaluator in the style of inngest/expr would index (see
-``counting_matcher``) and ``slow`` for parts it cannot index. The atoms are written here by
-hand from the rule text, for the model only; our index derives everything from the CEL text.
+predicates the counting design would index (see ``counting_matcher``, an ablation written
+by us, not inngest/expr) and ``slow`` for parts it cannot index. The atoms are written here by
+hand from the rule text, for that ablation only; our index derives everything from the CEL text.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _prefix() -> Workload:
     expression = "async.data.path.startsWith(event.data.folder)"
 
     def listener(i: int) -> ListenerSpec:
-        # inngest/expr indexes no string function, so the model evaluates these every time.
+        # The counting design indexes no string function: it evaluates these every time.
         return _spec(name, i, expression, {"folder": f"/org/{i}/"}, (), slow=True)
 
     def event(rng: random.Random, n: int, k: int) -> dict[str, Any]:
@@ -193,7 +193,7 @@ def _mixed() -> Workload:
             title = f"weekly kw_{rng.randrange(n // SLOW_EVERY) * SLOW_EVERY + SLOW_EVERY - 1}! sum"
         return _event(name, k, {"reminderId": _rem(t, k), "title": title})
 
-    return Workload("mixed", "equality + 1 % always-evaluated", name, listener, event)
+    return Workload("mixed", "equality + 1 % contains rules", name, listener, event)
 
 
 def all_workloads() -> list[Workload]:

@@ -14,13 +14,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import _ast as A
-from ._access import SCAN, Access, describe
+from ._access import Access, describe
+from ._index_filing import access_holds, fill
+from ._index_strings import ContainsTable, SizeTable, SuffixTable
 from ._index_tables import (
     MISSING,
     PrefixTable,
+    PresenceTable,
     RangeTable,
-    ambiguous,
-    as_ordered,
     extract,
     key_of,
     slot_add,
@@ -28,71 +29,66 @@ from ._index_tables import (
     slot_remove,
 )
 from ._interpolate import Rule, bind_values, split_rule
-from ._listener import AddResult, ClauseEntry, Listener, Match
+from ._listener import AddResult, ClauseEntry, Listener, Match, MultiListener
 from ._parser import parse
-from ._plans import PLANS, ClausePlan, Plan, _conjunction, full_clause_plan
+from ._plans import PLANS, Plan, _conjunction, residual_text
 from ._unparse import unparse
 
 _EXPIRY_SLOT_MS = 60_000
+_TABLES: dict[str, Any] = {"prefix": PrefixTable, "suffix": SuffixTable,
+                           "contains": ContainsTable, "range": RangeTable, "size": SizeTable,
+                           "has": PresenceTable}
 
 
 class _Bucket:
-    __slots__ = ("eq", "prefix", "range", "has", "scan", "count")
+    """The tables of one (environment, event name): hash tables by path (``eq`` and
+    ``in`` share them), every other table by (kind, path), and the always-evaluated set."""
 
-    def __init__(self) -> None:
+    __slots__ = ("key", "eq", "tables", "scan", "count")
+
+    def __init__(self, key: tuple[str, str]) -> None:
+        self.key = key
         self.eq: dict[tuple[str, ...], dict[Any, Any]] = {}
-        self.prefix: dict[tuple[str, ...], PrefixTable] = {}
-        self.range: dict[tuple[str, ...], RangeTable] = {}
-        self.has: dict[tuple[str, ...], dict[ClauseEntry, None]] = {}
-        self.scan: dict[ClauseEntry, None] = {}
+        self.tables: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self.scan: dict[Any, None] = {}
         self.count = 0
 
-    def file(self, e: ClauseEntry) -> None:
-        kind, path = e.access.kind, e.access.path
+    def file(self, e: Any, access: Access, operand: Any) -> None:
+        kind, path = access.kind, access.path
         if kind == "eq":
-            slot_add(self.eq.setdefault(path, {}), e.operand, e)
+            slot_add(self.eq.setdefault(path, {}), operand, e)
         elif kind == "in":
             table = self.eq.setdefault(path, {})
-            for k in e.operand:
+            for k in operand:
                 slot_add(table, k, e)
-        elif kind == "prefix":
-            self.prefix.setdefault(path, PrefixTable()).add(e.operand, e)
-        elif kind == "range":
-            self.range.setdefault(path, RangeTable()).add(e.operand[0], e.operand[1], e)
-        elif kind == "has":
-            self.has.setdefault(path, {})[e] = None
-        else:
+        elif kind == "scan":
             self.scan[e] = None
+        else:
+            other = self.tables.get((kind, path))
+            if other is None:
+                other = self.tables[(kind, path)] = _TABLES[kind]()
+            other.add(operand, e)
         self.count += 1
 
-    def unfile(self, e: ClauseEntry) -> None:
-        kind, path = e.access.kind, e.access.path
+    def unfile(self, e: Any, access: Access, operand: Any) -> None:
+        kind, path = access.kind, access.path
         if kind in ("eq", "in"):
             table = self.eq[path]
-            for k in ((e.operand,) if kind == "eq" else e.operand):
+            for k in ((operand,) if kind == "eq" else operand):
                 slot_remove(table, k, e)
             if not table:
                 del self.eq[path]
-        elif kind == "prefix":
-            pt = self.prefix[path]
-            pt.remove(e.operand, e)
-            if not pt.lengths:
-                del self.prefix[path]
-        elif kind == "range":
-            rt = self.range[path]
-            rt.remove(e.operand[0], e.operand[1], e)
-            if not rt.lists:
-                del self.range[path]
-        elif kind == "has":
-            del self.has[path][e]
-            if not self.has[path]:
-                del self.has[path]
-        else:
+        elif kind == "scan":
             del self.scan[e]
+        else:
+            other = self.tables[(kind, path)]
+            other.remove(operand, e)
+            if not len(other):
+                del self.tables[(kind, path)]
         self.count -= 1
 
-    def candidates(self, event: Any) -> list[ClauseEntry]:
-        out: list[ClauseEntry] = []
+    def candidates(self, event: Any) -> list[Any]:
+        out: list[Any] = []
         for path, table in self.eq.items():
             v = extract(event, path)
             if v is MISSING:
@@ -100,61 +96,12 @@ class _Bucket:
             e = table.get(v if type(v) is str else key_of(v))
             if e is not None:
                 slot_extend(e, out)
-        for path, pt in self.prefix.items():
+        for (_, path), other in self.tables.items():
             v = extract(event, path)
             if v is not MISSING:
-                pt.candidates(v, out)
-        for path, rt in self.range.items():
-            v = extract(event, path)
-            if v is not MISSING:
-                rt.candidates(v, out)
-        for path, entries in self.has.items():
-            if extract(event, path) is not MISSING:
-                out.extend(entries)
+                other.candidates(v, out)
         out.extend(self.scan)
         return out
-
-
-def _resolve(v: Any, values: Sequence[Any]) -> Any:
-    return values[v.index] if type(v) is A.Slot else v
-
-
-USABLE, SCAN_IT, NEVER = "usable", "scan", "never"
-
-
-def _operand(access: Access, values: Sequence[Any]) -> tuple[str, Any]:
-    """(USABLE, resolved operand) to file the clause under its access; SCAN_IT when no
-    key or bound can stand for the operand exactly (an int beyond 2**53, a list in an
-    `in` list); NEVER when the access atom can never hold (NaN, an empty `in` list)."""
-    kind = access.kind
-    if kind == "eq":
-        v = _resolve(access.operand, values)
-        if ambiguous(v):
-            return SCAN_IT, None
-        k = key_of(v)
-        if k is None:
-            return (NEVER if type(v) is float else SCAN_IT), None
-        return USABLE, k
-    if kind == "in":
-        items = [_resolve(i, values) for i in _resolve(access.operand, values)]
-        items = [i for i in items if not (type(i) is float and i != i)]  # NaN: in nothing
-        if any(ambiguous(i) for i in items):
-            return SCAN_IT, None
-        keys = [key_of(i) for i in items]
-        if any(k is None for k in keys):
-            return SCAN_IT, None
-        return (USABLE, tuple(dict.fromkeys(keys))) if keys else (NEVER, None)
-    if kind == "prefix":
-        return USABLE, _resolve(access.operand, values)
-    if kind == "range":
-        op, bound = access.operand
-        bound = _resolve(bound, values)
-        if ambiguous(bound):
-            return SCAN_IT, None
-        if RangeTable.domain(bound) is None:
-            return NEVER, None  # a NaN bound: the comparison is never true
-        return USABLE, (op, bound)
-    return USABLE, None
 
 
 class ListenerIndex:
@@ -218,26 +165,32 @@ class ListenerIndex:
         rule = self._rules.get(expression) or self._rule(expression)
         values = rule.evaluate_holes(trigger)
         plan = PLANS.plan_for(rule, values)
-        listener = Listener(listener_id, run_id, _intern(env), _intern(event), expires_at,
-                            run_started_at, trigger.get("id"), rule, values, plan)
         clauses = plan.clauses
+        listener: Listener
         if len(clauses) == 1:
-            if not _fill(listener, listener, clauses[0], rule, values):
+            listener = Listener(listener_id, run_id, trigger.get("id"), None, plan, values,
+                                expires_at, run_started_at)
+            filed = fill(listener, clauses[0], rule.text, values)
+            if filed is None:
                 return AddResult(listener_id, "never_fires", _never_reason(rule, values), plan, values)
-            entries: tuple[Any, ...] = (listener,)
+            placed: list[tuple[Any, Any]] = [(listener, filed)]
         else:
-            made = []
-            for cp in clauses:
-                entry = ClauseEntry(listener, None, None, None)
-                if _fill(entry, listener, cp, rule, values):
-                    made.append(entry)
-            if not made:
+            multi = listener = MultiListener(listener_id, run_id, trigger.get("id"), None, plan,
+                                             values, expires_at, run_started_at)
+            placed = []
+            for i, cp in enumerate(clauses):
+                entry = ClauseEntry(listener, i)
+                filed = fill(entry, cp, rule.text, values)
+                if filed is not None:
+                    placed.append((entry, filed))
+            if not placed:
                 return AddResult(listener_id, "never_fires", _never_reason(rule, values), plan, values)
-            entries = listener.clauses = tuple(made)
-        self._store(listener)
-        return AddResult(listener_id, "stored", None, plan, values, entries)
+            multi.clauses = tuple(e for e, _ in placed)
+        self._store(listener, _intern(env), _intern(event), placed)
+        return AddResult(listener_id, "stored", None, plan, values, listener)
 
-    def _store(self, listener: Listener) -> None:
+    def _store(self, listener: Listener, env: str, event: str,
+               placed: list[tuple[Any, tuple[Access, Any]]]) -> None:
         self._by_id[listener.id] = listener
         prev = self._by_run.get(listener.run_id)
         if prev is None:
@@ -246,11 +199,12 @@ class ListenerIndex:
             prev.append(listener)
         else:
             self._by_run[listener.run_id] = [prev, listener]
-        bucket = self._buckets.get((listener.env, listener.event))
+        bucket = self._buckets.get((env, event))
         if bucket is None:
-            bucket = self._buckets[(listener.env, listener.event)] = _Bucket()
-        for e in listener.entries():
-            bucket.file(e)
+            bucket = self._buckets[(env, event)] = _Bucket((env, event))
+        listener.bucket = bucket
+        for entry, (access, operand) in placed:
+            bucket.file(entry, access, operand)
         if listener.expires_at is not None:
             slot = listener.expires_at // _EXPIRY_SLOT_MS
             group = self._expiry.get(slot)
@@ -271,12 +225,12 @@ class ListenerIndex:
                 self._by_run[listener.run_id] = runs[0]
         else:
             del self._by_run[listener.run_id]
-        key = (listener.env, listener.event)
-        bucket = self._buckets[key]
+        bucket = listener.bucket
         for e in listener.entries():
-            bucket.unfile(e)
+            access, operand, _ = listener.filed(e)
+            bucket.unfile(e, access, operand)
         if not bucket.count:
-            del self._buckets[key]
+            del self._buckets[bucket.key]
         if listener.expires_at is not None:
             slot = listener.expires_at // _EXPIRY_SLOT_MS
             group = self._expiry.get(slot)
@@ -321,7 +275,7 @@ class ListenerIndex:
             return False
         if env is not None and env != listener.env:
             return False
-        ok = [e for e in listener.entries() if _access_holds(e.access, e.operand, event)]
+        ok = [e for e in listener.entries() if access_holds(*listener.filed(e)[:2], event)]
         return bool(_verify(event, ok, self._by_run))
 
     def probes(self, listener_id: str) -> list[tuple[tuple[str, ...], tuple[Any, ...]]] | None:
@@ -335,10 +289,11 @@ class ListenerIndex:
             return None
         out = []
         for e in listener.entries():
-            if e.access.kind == "eq":
-                out.append((e.access.path, (e.operand,)))
-            elif e.access.kind == "in":
-                out.append((e.access.path, tuple(e.operand)))
+            access, operand, _ = listener.filed(e)
+            if access.kind == "eq":
+                out.append((access.path, (operand,)))
+            elif access.kind == "in":
+                out.append((access.path, tuple(operand)))
             else:
                 return None
         return out
@@ -369,18 +324,26 @@ class ListenerIndex:
         return removed
 
     def explain(self, listener_id: str) -> dict[str, Any]:
-        """The listener's residual, DNF clauses and the access predicate of each."""
+        """The listener's residual, DNF clauses and how each is filed for this listener
+        (a clause that can never hold for its trigger is not filed at all)."""
         listener = self._by_id.get(listener_id)
         if listener is None:
             raise KeyError(f"no listener with id {listener_id!r}")
-        out = explain_plan(listener.rule, listener.plan, listener.values)
+        values = listener.hole_values()
+        out = explain_plan(listener.plan.rule, listener.plan, values)
         out.update(listener_id=listener.id, run_id=listener.run_id, env=listener.env,
                    event=listener.event, expires_at=listener.expires_at,
                    run_started_at=listener.started_at)
-        out["clauses"] = [
-            dict(c, access=describe(e.access, listener.values))
-            for c, e in zip(out["clauses"], listener.entries(), strict=False)
-        ]
+        filed = {getattr(e, "index", 0): e for e in listener.entries()}
+        for i, clause in enumerate(out["clauses"]):
+            e = filed.get(i)
+            if e is None:
+                clause["access"] = "not filed: this clause can never hold for this trigger"
+                continue
+            access, _, whole = listener.filed(e)
+            clause["access"] = describe(access, values)
+            if whole:
+                clause["verify"] = clause["clause"]
         return out
 
     def _check(self) -> None:
@@ -390,36 +353,23 @@ class ListenerIndex:
             assert listener.id == lid
             runs = self._by_run[listener.run_id]
             assert listener is runs or (type(runs) is list and listener in runs)
-            assert listener.clauses is None or len(listener.clauses) >= 1
+            assert self._buckets[listener.bucket.key] is listener.bucket
+            assert len(listener.entries()) >= 1
             total += len(listener.entries())
         n_run = sum(len(r) if type(r) is list else 1 for r in self._by_run.values())
         assert n_run == len(self._by_id), (n_run, len(self._by_id))
         assert sum(b.count for b in self._buckets.values()) == total
         for key, b in self._buckets.items():
-            assert b.count > 0, key
-            assert all(t for t in b.eq.values()) and all(t for t in b.has.values())
-            filed = sum(len(t.lengths) and len(t) for t in b.prefix.values())
-            filed += sum(len(t) for t in b.range.values()) + len(b.scan)
-            filed += sum(len(t) for t in b.has.values())
+            assert b.count > 0 and b.key == key, key
+            assert all(t for t in b.eq.values()) and all(len(t) for t in b.tables.values())
+            filed = sum(len(t) for t in b.tables.values()) + len(b.scan)
             assert filed <= b.count
+            for table in b.tables.values():
+                getattr(table, "_check", lambda: None)()
         for slot, group in self._expiry.items():
             assert group and slot in self._expiry_heap
             for lid, listener in group.items():
                 assert self._by_id.get(lid) is listener
-
-
-def _fill(entry: Any, listener: Listener, cp: ClausePlan, rule: Rule, values: Sequence[Any]) -> bool:
-    """Resolve a clause plan for this listener into ``entry``; False if it can never hold."""
-    status, operand = _operand(cp.access, values)
-    if status is NEVER:
-        return False
-    if status is SCAN_IT:  # no exact key: evaluate the whole clause on every event
-        cp = full_clause_plan(rule.text, cp.clause)
-        entry.verify, entry.access, entry.operand = cp.verifier(values), SCAN, None
-        return True
-    entry.verify = cp.verifier(values) if cp.make is not None else None
-    entry.access, entry.operand = cp.access, operand
-    return True
 
 
 _INTERNED: dict[str, str] = {}
@@ -434,28 +384,23 @@ def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]
     """Guards and verifiers on the candidates; one Match per run.
 
     When several listeners of one run match, the one registered first wins (the order
-    of the run's listeners in ``by_run``).
+    of the run's listeners in ``by_run``). A lone candidate, the common case, needs no
+    per-run bookkeeping (and so never touches its run id's memory).
     """
     ts = event.get("ts")
     if ts is None:
         ts = int(time.time() * 1000)
     eid = event.get("id")
     act = {"async": event}
+    if len(candidates) == 1:
+        c = candidates[0]
+        lone = c.listener
+        return [Match(lone.id, lone.run_id)] if _fires(c, lone, ts, eid, act) else []
     best: dict[str, Listener] = {}
     for c in candidates:
         listener = c.listener
-        if listener.expires_at is not None and ts > listener.expires_at:
+        if not _fires(c, listener, ts, eid, act):
             continue
-        if listener.started_at is not None and ts < listener.started_at:
-            continue
-        if eid is not None and eid == listener.trigger_id:
-            continue
-        if c.verify is not None:
-            try:
-                if c.verify(act) is not True:
-                    continue
-            except Exception:  # a CEL error: no match for this listener only
-                continue
         prev = best.get(listener.run_id)
         if prev is None:
             best[listener.run_id] = listener
@@ -466,42 +411,20 @@ def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]
     return [Match(x.id, x.run_id) for x in best.values()]
 
 
-def _access_holds(access: Access, operand: Any, event: dict[str, Any]) -> bool:
-    kind = access.kind
-    if kind == "scan":
-        return True
-    v = extract(event, access.path)
-    if v is MISSING:
+def _fires(c: Any, listener: Listener, ts: Any, eid: Any, act: dict[str, Any]) -> bool:
+    """The guards (expiry, run start, own trigger) and the clause verifier of one entry."""
+    if listener.expires_at is not None and ts > listener.expires_at:
         return False
-    if kind == "eq":
-        return key_of(v) == operand and key_of(v) is not None
-    if kind == "in":
-        return key_of(v) is not None and key_of(v) in operand
-    if kind == "prefix":
-        return type(v) is str and v.startswith(operand)
-    if kind == "range":
-        op, bound = operand
-        if RangeTable.domain(v) != RangeTable.domain(bound):
+    if listener.started_at is not None and ts < listener.started_at:
+        return False
+    if eid is not None and eid == listener.trigger_id:
+        return False
+    if c.verify is not None:
+        try:
+            return c.verify(act) is True
+        except Exception:  # a CEL error: no match for this listener only
             return False
-        v = as_ordered(v)
-        held: bool = {"<": v < bound, "<=": v <= bound, ">": v > bound, ">=": v >= bound}[op]
-        return held
-    return True  # has
-
-
-def _residual_text(plan: Plan, values: Sequence[Any]) -> str:
-    if plan.capped:
-        tree = plan.clauses[0].verify_tree
-        return unparse(bind_values(tree, values)) if tree is not None else "true"
-    if not plan.clauses:
-        return "false"
-    parts = []
-    for cp in plan.clauses:
-        tree = _conjunction(cp.clause, display=True)
-        parts.append("true" if tree is None else unparse(bind_values(tree, values)))
-    if len(parts) == 1:
-        return parts[0]
-    return " || ".join(f"({p})" if " && " in p or " || " in p else p for p in parts)
+    return True
 
 
 def _never_reason(rule: Rule, values: Sequence[Any]) -> str:
@@ -526,7 +449,7 @@ def explain_plan(rule: Rule, plan: Plan, values: Sequence[Any] | None) -> dict[s
         })
     return {
         "expression": rule.text,
-        "residual": _residual_text(plan, shown),
+        "residual": residual_text(plan, shown),
         "clauses": clauses,
         "always_evaluated": any(c.access.kind == "scan" for c in plan.clauses),
         "never_fires": not plan.clauses,

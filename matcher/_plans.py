@@ -13,9 +13,10 @@ from typing import Any
 
 from . import _ast as A
 from ._access import SCAN, Access, choose
-from ._interpolate import Rule, signature, specialize
+from ._interpolate import Rule, bind_values, signature, specialize
 from ._normalize import Clause, TooManyClauses, atom_expr, dnf
 from ._program import factory_for
+from ._unparse import unparse
 
 ASYNC = frozenset({"async"})
 
@@ -45,8 +46,17 @@ class ClausePlan:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """A rule's clauses for one signature of trigger values; shared by every listener of
+    the rule with that signature (listeners keep only a reference)."""
+
     clauses: tuple[ClausePlan, ...]
     capped: bool  # DNF over the cap: one clause verifying the whole residual
+    rule: Rule
+
+    @property
+    def bare(self) -> bool:
+        """Listeners keep their only trigger value bare, not in a 1-tuple (48 B less)."""
+        return len(self.rule.holes) == 1
 
 
 def _conjunction(atoms: Clause, display: bool = False) -> A.Expr | None:
@@ -104,12 +114,28 @@ class PlanCache:
             make, consts = factory_for(rule.text, tree, ASYNC)
             shared = None if any(type(c) is A.Slot for c in consts) else make(*consts)
             whole = ClausePlan(SCAN, (), tree, make, tuple(consts), shared)
-            return Plan((whole,), True)
+            return Plan((whole,), True, rule)
         plans = []
         for clause in clauses:
             access, rest = choose(clause)
             plans.append(_clause_plan(rule.text, access, clause, rest))
-        return Plan(tuple(plans), False)
+        return Plan(tuple(plans), False, rule)
 
 
 PLANS = PlanCache()
+
+
+def residual_text(plan: Plan, values: Sequence[Any]) -> str:
+    """The rule after substituting the trigger values, as CEL text (DNF clauses joined)."""
+    if plan.capped:
+        tree = plan.clauses[0].verify_tree
+        return unparse(bind_values(tree, values)) if tree is not None else "true"
+    if not plan.clauses:
+        return "false"
+    parts = []
+    for cp in plan.clauses:
+        tree = _conjunction(cp.clause, display=True)
+        parts.append("true" if tree is None else unparse(bind_values(tree, values)))
+    if len(parts) == 1:
+        return parts[0]
+    return " || ".join(f"({p})" if " && " in p or " || " in p else p for p in parts)

@@ -1,8 +1,10 @@
 """Benchmark harness smoke test: ``python -m bench --quick`` in-process, answers only.
 
 Runs the quick report into a temporary directory (never bench/results) and asserts that every
-engine's answers agreed with brute force and that the report files were written. No timing is
-asserted anywhere. Sections that need ../shared/bench-data skip when it is absent.
+engine's answers agreed with brute force, that the quick report shows answers and no timing,
+that a missing bench extra is named instead of crashing, and that ``--runs`` merges runs into
+medians. No timing is asserted anywhere. Sections that need ../shared/bench-data skip when it
+is absent.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ DATA_DIR = report.default_data_dir()
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     out = tmp_path_factory.mktemp("bench-quick")
-    sections = ["scaling", "wordlist", "citylots", "registration", "service"]
+    sections = list(report.SECTIONS)
     results = report.run(sections, quick=True, data_dir=DATA_DIR)
     results["command"] = "python -m bench --quick"
     report.write(results, out, plots=True)
@@ -59,15 +61,34 @@ def test_scaling_measured_every_workload_engine_and_size(
         assert {"counting", "scan_ours"} <= compared, compared
 
 
-def test_report_files_written(quick: tuple[dict[str, Any], Path]) -> None:
+def test_quick_report_lists_answers_and_no_timing(quick: tuple[dict[str, Any], Path]) -> None:
     results, out = quick
     m = results["machine"]
     data = json.loads((out / f"{m['date']}-{m['machine']}-quick.json").read_text())
     assert data["mode"] == "quick" and data["checks"] == results["checks"]
     text = (out / "REPORT.md").read_text()
     assert text.startswith("# cancelmatch benchmark report")
-    assert m["cpu"] in text and "ratio to index" in text
-    assert (out / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert m["cpu"] in text and f"{len(results['checks'])} comparisons with brute force" in text
+    assert "scaling | equality N=500 scan_ours | yes" in text
+    for timing in ("µs", " ms", "Targets", "ratio to index", "Wall time", "/s"):
+        assert timing not in text, timing
+
+
+def test_full_report_renders_targets_spread_and_cache(quick: tuple[dict[str, Any], Path],
+                                                      tmp_path: Path) -> None:
+    from bench._runs import merge_runs
+
+    results = dict(quick[0], mode="full", command="python -m bench --runs 2")
+    merged = merge_runs([results, results])
+    written = report.write(merged, tmp_path, plots=True)
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "## Targets from the issues" in text and "equality + 1 % `contains`" in text
+    assert "Index median in each run:" in text and "## Cache sweep" in text
+    assert "(tracemalloc)" in text and "counting design in Python (ablation" in text
+    assert "inngest/expr" not in text.replace("not inngest/expr", "").replace(
+        "peer-results/inngest-expr.md", "")
+    assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(written) == 4
 
 
 def test_citylots_counts_match_readme(quick: tuple[dict[str, Any], Path]) -> None:
@@ -117,3 +138,54 @@ def test_harness_reports_a_disagreeing_index(monkeypatch: pytest.MonkeyPatch) ->
     result = run_workload(all_workloads()[0], cfg)
     failed = {c["engine"] for c in result["checks"] if not c["agree"]}
     assert {"counting", "scan_ours"} <= failed, result["checks"]
+
+
+def test_runs_merge_into_medians_and_keep_every_check() -> None:
+    from bench._runs import merge_runs
+
+    def one(median: float, agree: bool) -> dict[str, Any]:
+        rows = [{"workload": "w", "engine": e, "n": 10, "median_us": median * k, "p99_us": 1.0,
+                 "samples": 5, "method": "measured", "ratio": None}
+                for e, k in (("index", 1), ("scan_ours", 100))]
+        return {"machine": {}, "mode": "full", "skipped": {}, "wall_s": 2.0, "ok": agree,
+                "checks": [{"section": "scaling", "name": "c", "agree": agree, "detail": ""}],
+                "sections": {"scaling": [{"workload": "w", "rows": rows}],
+                             "registration": [{"n": 10, "bytes_per_listener": median}]}}
+
+    merged = merge_runs([one(1.0, True), one(5.0, True), one(2.0, False)])
+    rows = merged["sections"]["scaling"][0]["rows"]
+    assert rows[0]["median_us"] == 2.0 and rows[1]["median_us"] == 200.0
+    assert rows[1]["ratio"] == 100.0
+    assert merged["sections"]["registration"][0]["bytes_per_listener"] == 2.0
+    assert merged["spread"] == {"w": {"10": [1.0, 5.0, 2.0]}}
+    assert len(merged["checks"]) == 3 and merged["ok"] is False
+    assert merged["runs"] == 3 and merged["wall_s"] == 6.0
+
+
+def test_missing_bench_extra_is_named_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "celpy" else real(name, *a))
+    assert report.main(["--quick", "--only", "scaling"]) == 2
+    err = capsys.readouterr().err
+    assert "cel-python (module celpy)" in err and ".[bench]" in err
+    assert "Traceback" not in err
+
+
+def test_quick_command_prints_checked_answers_only(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert report.main(["--quick", "--only", "registration", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("8 answer checks against brute force: all agree")
+    assert "registration: 8 checks, all agree" in captured.out
+    assert "ETA" in captured.err  # the progress lines (stderr is not a terminal here)
+    assert not (tmp_path / "scaling.png").exists()
+
+
+def test_runs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        report.main(["--runs", "0"])
+    assert "must be at least 1" in capsys.readouterr().err

@@ -52,6 +52,15 @@ class Mirror:
             self.never_fires.append(NaiveListener(**spec))
         return res
 
+    def add_rules(self, rules: list[tuple[str, dict[str, Any]]]) -> None:
+        """One listener per (rule, trigger data), each its own run, all on event "cancel"."""
+        for i, (rule, data) in enumerate(rules):
+            self.add({"listener_id": f"l{i}", "event": "cancel", "expression": rule,
+                      "trigger": {"name": "created", "id": "t", "ts": 0, "data": data},
+                      "run_id": f"r{i}", "env": "prod", "expires_at": None,
+                      "run_started_at": None})
+        self.check_structure()
+
     def remove(self, listener_id: str) -> None:
         got, want = self.idx.remove(listener_id), self.naive.remove(listener_id)
         assert got is want, f"remove({listener_id!r}) returned {got!r}, expected {want!r}"

@@ -358,3 +358,22 @@ def test_sweep_expired_removes_exactly_the_expired() -> None:
     assert len(idx) == 2
     assert runs(idx, event({}, ts=2_500)) == ["run-later", "run-never"]
     assert idx.remove("old") is False
+
+
+def test_explain_pairs_each_clause_with_its_own_filing() -> None:
+    """A clause that can never hold is not filed; explain must not shift the others."""
+    idx = matcher.ListenerIndex()
+    add(idx, "l", "async.data.a == double('NaN') || async.data.b == 'x'")
+    clauses = idx.explain("l")["clauses"]
+    assert [c["clause"] for c in clauses] == ["async.data.a == double(\"NaN\")",
+                                              "async.data.b == \"x\""]
+    assert clauses[0]["access"].startswith("not filed")
+    assert clauses[1]["access"] == 'hash async.data.b == "x"'
+
+
+def test_explain_shows_the_whole_clause_verified_when_a_key_is_inexact() -> None:
+    idx = matcher.ListenerIndex()
+    add(idx, "l", "async.data.a == 9007199254740993")
+    (clause,) = idx.explain("l")["clauses"]
+    assert clause["access"] == "hash async.data.a == 9007199254740993"
+    assert clause["verify"] == "async.data.a == 9007199254740993"
