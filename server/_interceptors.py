@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 
+from . import _codec as codec
 from .auth import authorized
 from .errors import ServiceError, status_for
 
@@ -26,7 +27,7 @@ Behaviour = Callable[[Any, grpc.ServicerContext], Any]
 
 def _rewrap(handler: grpc.RpcMethodHandler[Any, Any],
             wrap: Callable[[Behaviour, bool], Behaviour]) -> grpc.RpcMethodHandler[Any, Any]:
-    kw = {"request_deserializer": handler.request_deserializer,
+    kw = {"request_deserializer": codec.tolerant(handler.request_deserializer),
           "response_serializer": handler.response_serializer}
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary, False), **kw)
@@ -84,13 +85,13 @@ def _map_errors(fn: Behaviour, streaming: bool) -> Behaviour:
 
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            return fn(request, context)
+            return fn(codec.decoded(request), context)
         except Exception as exc:  # noqa: BLE001 - mapped, never swallowed
             _abort(context, exc, name)
 
     def stream(request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            yield from fn(request, context)
+            yield from fn(codec.decoded(request), context)
         except Exception as exc:  # noqa: BLE001
             _abort(context, exc, name)
 

@@ -28,6 +28,10 @@ class ServiceError(Exception):
     """Base of every error the service reports to a client on purpose."""
 
     def __init__(self, message: str) -> None:
+        # Messages quote client input; a lone surrogate in it could not be sent as a gRPC
+        # status (UTF-8), so it is written as an escape.
+        if not message.isascii():
+            message = message.encode("utf-8", "backslashreplace").decode()
         super().__init__(message)
         self.message = message
 

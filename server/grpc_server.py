@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import json
 import logging
 import threading
 from concurrent import futures
@@ -90,16 +89,13 @@ class ExpressionsServicer(pb_grpc.ExpressionsServicer):
             data = check.event_data(t.data_json, "trigger.data", self.config)
             trigger = check.event_dict(t, data)
         out = expressions.explain(codec.rule(request.rule), trigger, self.config)
-        return pb.ExplainResponse(
-            expression=out["expression"], residual=out["residual"], status=out["status"],
-            reason=out["reason"], access=out["access"],
-            explain_json=json.dumps(out["explain"], default=str))
+        return codec.explain(out)
 
     def Evaluate(self, request: Any, context: Any) -> Any:
         out = expressions.evaluate(request.expression, request.event_json, request.async_json,
                                    self.config)
         result = "" if out["error"] else expressions.dumps(out["result"])
-        return pb.EvaluateResponse(result_json=result, type=out["type"], error=out["error"])
+        return codec.evaluation(out, result)
 
 
 class CancellationsServicer(pb_grpc.CancellationsServicer):

@@ -14,8 +14,10 @@ import json
 from importlib import resources
 from typing import Any
 
+from . import _validate as check
 from ._model import Cancellation
 from ._timeouts import format_rfc3339, parse_rfc3339_ms
+from .config import Config
 from .engine import Engine
 from .errors import InvalidArgument
 from .http_server import HttpApp, HttpRequest, HttpResponse
@@ -52,11 +54,8 @@ def _time(body: dict[str, Any], name: str) -> int | None:
         raise InvalidArgument(f"{name}: {exc}") from None
 
 
-def _body(req: HttpRequest) -> dict[str, Any]:
-    try:
-        body = req.json()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"invalid JSON body: {exc}") from None
+def _body(req: HttpRequest, config: Config) -> dict[str, Any]:
+    body = check.json_body(req.body, config)
     if not isinstance(body, dict):
         raise InvalidArgument("the request body must be a JSON object")
     for name in ("app_id", "function_id", "if"):
@@ -78,7 +77,7 @@ class CancellationsApi:
         return req.headers.get(ENV_HEADER, "")
 
     def create(self, req: HttpRequest) -> HttpResponse:
-        body = _body(req)
+        body = _body(req, self.engine.config)
         c = self.engine.bulk.create(
             self._env(req), body.get("app_id") or "", body.get("function_id") or "",
             _time(body, "started_after"), _time(body, "started_before"), body.get("if") or "")

@@ -182,8 +182,11 @@ def test_background_sweeper_removes_expired_listeners(tmp_path: Path) -> None:
     svc = _start(tmp_path, sweep_interval_s=0.05)
     try:
         with Client(svc.target) as c:
-            rules = [{**RULES[0], "timeout": "1ms"}]
-            assert _run(c, cancel_on=rules).listeners[0].status == "stored"
+            # Started now, expiring in 1 s: stored (an already-expired timeout would be
+            # never_fires), then swept once it expired.
+            rules = [{**RULES[0], "timeout": "1s"}]
+            started = time.time_ns() // 1_000_000
+            assert _run(c, cancel_on=rules, started_at=started).listeners[0].status == "stored"
         deadline = time.monotonic() + 60  # liveness bound only
         while svc.engine.store.count("listeners") and time.monotonic() < deadline:
             time.sleep(0.05)
