@@ -35,6 +35,16 @@ from .errors import InvalidArgument, InvalidExpression, PayloadTooLarge, TooMany
 log = logging.getLogger("cancelmatch.validate")
 _ENV_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+# Every list field of a cancelmatch.v1 request -> the Config setting bounding it (a test
+# walks the proto descriptors so a new list field cannot arrive without a limit).
+LIST_LIMITS = {
+    "RegisterRunsRequest.runs": "max_runs_per_batch",
+    "RegisterRunRequest.cancel_on": "max_rules",
+    "PublishEventsRequest.events": "max_events_per_batch",
+    "AckDecisionsRequest.decision_ids": "max_ids_per_call",
+    "SyncFunctionsRequest.functions": "max_functions_per_sync",
+    "FunctionConfig.cancel_on": "max_rules",
+}
 IDENTIFIER_CHARS = 256
 """app_id, function_id, event names: the most characters one may have."""
 EVENT_ID_CHARS = 128
