@@ -69,10 +69,15 @@ def config_from_args(ns: argparse.Namespace) -> Config:
 
 def _serve(ns: argparse.Namespace) -> int:
     from . import _logging
+    from .auth import ConfigError
     from .grpc_server import build_server
 
     _logging.configure(ns.log_level)
-    service = build_server(config_from_args(ns))
+    try:
+        service = build_server(config_from_args(ns))
+    except ConfigError as exc:  # one line, no traceback, usage-error status
+        print(f"cancelmatch serve: error: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda s, f: stop.set())

@@ -26,6 +26,7 @@ from . import expressions
 from ._interceptors import AuthInterceptor, ErrorInterceptor, LoggingInterceptor
 from ._proto import cancelmatch_pb2 as pb
 from ._proto import cancelmatch_pb2_grpc as pb_grpc
+from .auth import Keyring
 from .config import Config
 from .engine import Engine
 from .http_server import HttpApp, HttpResponse, HttpServer
@@ -177,8 +178,8 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def _http_app(config: Config, engine: Engine) -> HttpApp:
-    app = HttpApp(config.signing_key, config.max_message_bytes)
+def _http_app(config: Config, engine: Engine, keyring: Keyring) -> HttpApp:
+    app = HttpApp(keyring, config.max_message_bytes)
     app.route("GET", "/metrics", lambda req: HttpResponse(
         200, engine.metrics.render().encode(), "text/plain; version=0.0.4"), auth=False)
     app.route("GET", "/healthz", lambda req: HttpResponse.json(200, {"status": "ok"}),
@@ -194,13 +195,15 @@ def _http_app(config: Config, engine: Engine) -> HttpApp:
 
 
 def build_server(config: Config, engine: Engine | None = None) -> Service:
-    """Open the store, rebuild the index and start serving; returns the running Service."""
+    """Open the store, rebuild the index and start serving; returns the running Service.
+    ConfigError (before anything starts) when the key settings are unusable."""
+    keyring = Keyring.from_config(config)
     if engine is None:
         store = Store(config.db_path, config.sqlite_synchronous)
         engine = Engine(config, store, metrics=Metrics())
     interceptors: list[grpc.ServerInterceptor] = []
-    if config.signing_key:
-        interceptors.append(AuthInterceptor(config.signing_key))
+    if not keyring.local:
+        interceptors.append(AuthInterceptor(keyring))
     interceptors += [LoggingInterceptor(), ErrorInterceptor()]
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="grpc"),
@@ -219,12 +222,15 @@ def build_server(config: Config, engine: Engine | None = None) -> Service:
     port = server.add_insecure_port(f"{config.host}:{config.grpc_port}")
     if port == 0:
         raise OSError(f"cannot bind gRPC to {config.host}:{config.grpc_port}")
-    http = HttpServer(_http_app(config, engine), config.host, config.http_port)
+    http = HttpServer(_http_app(config, engine, keyring), config.host, config.http_port)
     server.start()
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("listening", extra={"grpc_port": port, "http_port": http.port,
                                  "restored_listeners": engine.restored})
-    if not config.signing_key:
+    if keyring.local:
         log.warning("local mode: no signing key configured, every call is accepted")
+    else:  # environment names only: keys are never logged
+        log.info("signing keys", extra={"environments_with_own_key": keyring.environments,
+                                        "shared_key": config.signing_key is not None})
     return Service(config, engine, server, port, health_servicer, http)

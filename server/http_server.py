@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .auth import authorized
+from .auth import Keyring
 from .errors import ServiceError, status_for
 
 log = logging.getLogger("cancelmatch.http")
@@ -53,8 +53,8 @@ Handler = Callable[[HttpRequest], HttpResponse]
 class HttpApp:
     """Routes plus the signing key; ``error_body`` shapes error JSON (REST overrides it)."""
 
-    def __init__(self, signing_key: str | None, max_body_bytes: int) -> None:
-        self.signing_key = signing_key
+    def __init__(self, keyring: Keyring, max_body_bytes: int) -> None:
+        self.keyring = keyring
         self.max_body_bytes = max_body_bytes
         self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
         self.error_body: Callable[[str, int], Any] = lambda msg, status: {
@@ -72,10 +72,11 @@ class HttpApp:
             allowed = True
             if method != req.method:
                 continue
-            if needs_auth and not authorized(req.headers.get("authorization"), self.signing_key):
-                return self.error(401, "unauthorized: send 'Authorization: Bearer <signing key>'")
             req.params = m.groupdict()
             try:
+                if needs_auth:  # the REST API names its environment in X-Inngest-Env
+                    self.keyring.authorize(req.headers.get("authorization"),
+                                           [req.headers.get("x-inngest-env", "")])
                 return handler(req)
             except ServiceError as exc:
                 return self.error(status_for(exc)[1], exc.message)

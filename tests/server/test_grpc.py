@@ -139,8 +139,8 @@ def test_auth_required_when_key_configured(tmp_path: Path) -> None:
                                                   "invalid signing key")
         with Client(svc.target, signing_key=KEY) as ok:
             assert _run(ok).status == pb.RUN_STATUS_REGISTERED
-        with Client(svc.target, signing_key="0123456789abcdef") as bare:
-            assert _run(bare).status == pb.RUN_STATUS_REGISTERED
+        with Client(svc.target, signing_key="0123456789abcdef") as bare:  # prefix counts
+            assert _code(lambda: _run(bare))[0] == grpc.StatusCode.UNAUTHENTICATED
         assert _healthy(svc.target)  # health stays open for probes
     finally:
         svc.stop()
