@@ -8,15 +8,19 @@ through a restart.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from server_support import ROOT
 
 from server._proto import cancelmatch_pb2 as pb
 from server._proto import cancelmatch_pb2_grpc as pb_grpc
@@ -160,3 +164,15 @@ def test_per_environment_keys_over_grpc_and_rest(server_factory: Any) -> None:
     log = srv.log_path.read_text()
     assert PROD[13:] not in log and STAGING[13:] not in log
     assert "environments_with_own_key" in log
+
+
+def test_empty_signing_key_is_refused_at_start_up(tmp_path: Path) -> None:
+    """Before, ``--signing-key \"\"`` left gRPC open while REST asked for a header."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--grpc-port", "0", "--http-port", "0",
+         "--data-dir", str(tmp_path), "--signing-key", ""],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "cancelmatch serve: error: signing_key (--signing-key) is empty: give a key, or "
+        "leave it out entirely for local mode (no authentication)"]

@@ -18,12 +18,13 @@ from hypothesis import strategies as st
 from server_support import T0, Clock, deleted, make_engine, run_request
 
 from server._model import Cancellation, Event, Rule, RunRequest
-from server._timeouts import MAX_TIME_MS, format_rfc3339, parse_rfc3339_ms
+from server._timeouts import format_rfc3339, parse_rfc3339_ms
 from server.engine import Engine
 from server.errors import InvalidArgument
 from server.rest import cancellation_json
 
 INT64 = (-(2**63), 2**63 - 1)
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 RANGE = "from 0 to 253402300799999 (1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z)"
 
 
