@@ -27,18 +27,20 @@ import re
 from dataclasses import dataclass
 from itertools import accumulate
 
-# A JSON string literal (unrolled loop: linear, no backtracking) or a run of characters
-# that cannot change the nesting depth.
+# A JSON string literal (unrolled loop: linear, no backtracking).
 _STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = re.compile(r'[^\[\]{}]+')
+# For the depth: escape pairs go first, then strings once only brackets and quotes are left.
+_ESCAPES = re.compile(r"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'[]{}"')
 _NON_JSON_CONSTANTS = re.compile(r"NaN|Infinity")
+# Anchored at a number's first character (the lookbehind), so each token is tried once.
 _BIG_NUMBER = re.compile(
-    r"-?\d+(?:\.\d+)?[eE]\+?\d{3,}|-?\d{155,}(?:\.\d+)?(?:[eE][-+]?\d+)?")
+    r"(?<![\d.])-?(?:\d+(?:\.\d+)?[eE]\+?\d{3,}|\d{155,}(?:\.\d+)?(?:[eE][-+]?\d+)?)")
 # A double overflows past 1.8e308: integer digits + exponent >= 309, so one of them is at
 # least 155 (a 155-digit run, or a 3-digit positive exponent). The hint test maps every
 # digit to "0" and "E" to "e" with one bytes.translate, then looks for those shapes.
 _DIGITS_TO_ZERO = bytes(48 if 48 <= c <= 57 else 101 if c == 69 else c for c in range(256))
-_BIG_NUMBER_SHAPES = (b"0" * 155, b"e000", b"e+000")
+_BIG_NUMBER_SHAPES = (b"0" * 155, b"0e000", b"0e+000")  # an exponent follows a digit
 _DELTA = tuple(1 if c in b"[{" else -1 if c in b"]}" else 0 for c in range(256))
 
 
@@ -56,14 +58,13 @@ def scan(text: str, max_depth: int) -> Problem | None:
     that unbalanced brackets nesting past ``max_depth`` count as too deep, which they are.
     Complexity: O(len(text)), non-recursive.
     """
-    structure: str | None = None  # the text without its strings, computed at most once
     if text.count("[") + text.count("{") > max_depth:
-        structure = _STRINGS.sub("", text)
-        depth = _max_depth(structure)
+        depth = _max_depth(text)
         if depth > max_depth:
             return Problem(f"JSON nests {depth} levels deep, the limit is {max_depth}")
+    structure: str | None = None  # the text without its strings, computed at most once
     if "NaN" in text or "Infinity" in text:
-        structure = _STRINGS.sub("", text) if structure is None else structure
+        structure = _STRINGS.sub("", text)
         found = _NON_JSON_CONSTANTS.search(structure)
         if found:
             return Problem(f"{found.group()} is not a JSON number")
@@ -72,7 +73,7 @@ def scan(text: str, max_depth: int) -> Problem | None:
         for number in _BIG_NUMBER.finditer(structure):
             token = number.group()
             if math.isinf(float(token)):
-                shown = token if len(token) <= 40 else f"{token[:20]}...({len(token)} digits)"
+                shown = token if len(token) <= 40 else f"{token[:20]}... ({len(token)} characters)"
                 return Problem(f"number {shown} is too large for a double")
     return None
 
@@ -82,8 +83,16 @@ def _may_overflow(text: str) -> bool:
     return any(shape in shapes for shape in _BIG_NUMBER_SHAPES)
 
 
-def _max_depth(structure: str) -> int:
-    brackets = _NOT_BRACKETS.sub("", structure).encode("ascii")
+def _max_depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings. Escapes go first (``\\"`` must
+    not end a string), then everything but brackets and quotes, then the strings: each
+    step is one C-level pass, the last two over the already reduced text."""
+    if "\\" in text:
+        text = _ESCAPES.sub("", text)
+    reduced = text.encode("utf-8", "surrogatepass").translate(None, _NOT_STRUCTURE)
+    # Without escapes, every other piece between quotes is a string (an unterminated one
+    # included: the decoder stops there, so its brackets never nest).
+    brackets = b"".join(reduced.split(b'"')[::2])
     if not brackets:
         return 0
     return max(accumulate(map(_DELTA.__getitem__, brackets)))
