@@ -11,16 +11,16 @@ import json
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from server_support import ROOT
+from test_rest import http
 
 from server._proto import cancelmatch_pb2 as pb
 from server._proto import cancelmatch_pb2_grpc as pb_grpc
@@ -45,14 +45,7 @@ def _status(call: Callable[[], Any]) -> tuple[grpc.StatusCode, str]:
 
 def _http(port: int, method: str, path: str, body: bytes | None = None,
           headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        with err:
-            return err.code, json.loads(err.read())
+    return http(SimpleNamespace(http_port=port), method, path, body, headers)  # type: ignore[arg-type]
 
 
 def _run(**changes: Any) -> dict[str, Any]:
