@@ -22,6 +22,7 @@ from server_support import T0, Clock, deleted, make_engine, run_request
 
 from server import expressions
 from server._model import Event, Rule, RunRequest
+from server.cli import main
 from server.config import Config
 from server.engine import Engine
 from server.errors import InvalidArgument
@@ -144,3 +145,15 @@ def test_a_poison_pill_from_an_older_store_is_skipped_at_start(tmp_path: Path,
     _, decisions = engine.publish_events("prod", [deleted("r1"), deleted("r2")])
     assert [d.run_id for d in decisions] == [good.run_id]
     engine.close()
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "true", "--async", '{"data": ' + "[" * 5000 + "]" * 5000 + "}"],
+    ["explain", "async.data.x == event.data.x", "--trigger",
+     '{"data": ' + "[" * 5000 + "]" * 5000 + "}"],
+])
+def test_the_expression_cli_refuses_deep_json_instead_of_a_traceback(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"{argv[2]}: JSON nests 5001 levels deep, the limit is 64")
