@@ -30,17 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from ._validate import DEFAULT_ENV, env_name
-from .config import Config
+from .config import Config, ConfigError
 from .errors import InvalidArgument, PermissionDenied, Unauthenticated
 
 _PREFIX = re.compile(r"signkey-\w+-")
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # what an HTTP header or gRPC metadata can carry
 MISSING = "missing authorization: send 'authorization: Bearer <signing key>'"
 INVALID = "invalid signing key"
-
-
-class ConfigError(ValueError):
-    """The key settings are unusable; the message names the setting, never a key."""
 
 
 @dataclass(frozen=True)
@@ -79,20 +75,21 @@ class Keyring:
 
     @classmethod
     def from_config(cls, config: Config) -> Keyring:
-        """The keyring the settings describe; ConfigError names what is wrong."""
+        """The keyring the settings describe; ConfigError names what is wrong (the setting,
+        never a key)."""
         if config.signing_key is not None:
-            _check_key(config.signing_key, "signing_key (--signing-key)")
-        per_env = _pairs(config.signing_keys or "", "signing_keys (--signing-keys)")
+            _check_key(config.signing_key, "--signing-key")
+        per_env = _pairs(config.signing_keys or "", "--signing-keys")
         if config.signing_keys_file:
             from_file = _read_file(Path(config.signing_keys_file))
             for env in per_env.keys() & from_file.keys():
-                raise ConfigError(f"environment {env!r} has a key in both signing_keys and "
-                                  "signing_keys_file")
+                raise ConfigError(f"environment {env!r} has a key in both --signing-keys "
+                                  "and --signing-keys-file")
             per_env |= from_file
         secrets = [*per_env.values(), *([config.signing_key] if config.signing_key else [])]
         if len(set(secrets)) != len(secrets):
             raise ConfigError("the same signing key is configured twice (for two "
-                              "environments, or as signing_key too): give each its own")
+                              "environments, or as --signing-key too): give each its own")
         return cls(config.signing_key, per_env)
 
     @property
@@ -190,11 +187,11 @@ def _read_file(path: Path) -> dict[str, str]:
     try:
         lines = path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"signing_keys_file {str(path)!r}: cannot read it: "
+        raise ConfigError(f"--signing-keys-file {str(path)!r}: cannot read it: "
                           f"{type(exc).__name__}") from None
     out: dict[str, str] = {}
     for n, line in enumerate(lines, 1):
         line = line.strip()
         if line and not line.startswith("#"):
-            out.update(_pair(line, f"signing_keys_file {str(path)!r} line {n}", out))
+            out.update(_pair(line, f"--signing-keys-file {str(path)!r} line {n}", out))
     return out

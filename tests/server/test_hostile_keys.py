@@ -113,7 +113,7 @@ def test_every_key_is_compared_whatever_matched(keyring: Keyring,
 
 
 @pytest.mark.parametrize(("settings", "message"), [
-    ({"signing_key": ""}, "signing_key (--signing-key) is empty"),
+    ({"signing_key": ""}, "--signing-key is empty"),
     ({"signing_key": "has space"}, "holds whitespace"),
     ({"signing_key": "signkey-prod-"}, "is not signkey-<type>-<secret>"),
     ({"signing_keys": "prod="}, "entry 1 (environment 'prod') is empty"),
@@ -141,7 +141,7 @@ def test_keys_file(tmp_path: Path) -> None:
     ring.authorize(f"Bearer {STAGING}", ["staging"])
     with pytest.raises(PermissionDenied):
         ring.authorize(f"Bearer {STAGING}", ["prod"])
-    with pytest.raises(ConfigError, match="in both signing_keys and signing_keys_file"):
+    with pytest.raises(ConfigError, match="in both --signing-keys and --signing-keys-file"):
         _keyring(signing_keys_file=str(path), signing_keys=f"prod={SHARED}")
 
 

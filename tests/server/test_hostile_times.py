@@ -21,7 +21,7 @@ from server._model import Cancellation, Event, Rule, RunRequest
 from server._timeouts import format_rfc3339, parse_rfc3339_ms
 from server.engine import Engine
 from server.errors import InvalidArgument
-from server.rest import cancellation_json
+from server.rest import cancellation
 
 INT64 = (-(2**63), 2**63 - 1)
 MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
@@ -112,7 +112,7 @@ def test_listing_presents_values_stored_before_the_checks(tmp_path: Path) -> Non
         engine.store.insert_cancellation(Cancellation(
             "01HF7YAT005Y0CV97J0WQWCA05", "prod", "a", "f", 2**63 - 1, -(2**63), "", T0))
     (c,) = engine.bulk.list("prod")
-    shown = cancellation_json(c)
+    shown = cancellation(c).model_dump(by_alias=True)
     assert (shown["started_after"], shown["started_before"]) == (
         "9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00.000Z")
     engine.close()
