@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import re
 from typing import Any
@@ -160,20 +159,6 @@ def stored_json_loads(value: str, what: str, config: Config) -> bool:
     if problem is not None:
         log.error("%s is not loaded: %s", what, problem.message)
     return problem is None
-
-
-def json_body(body: bytes, config: Config, field: str = "body") -> Any:
-    """A REST request body: UTF-8 JSON, checked like any JSON payload, then decoded."""
-    try:
-        decoded = body.decode("utf-8") if body else "null"
-    except UnicodeDecodeError as exc:
-        raise InvalidArgument(f"invalid JSON {field}: not UTF-8 ({exc.reason} at byte "
-                              f"{exc.start})") from None
-    json_text(decoded, field, config)
-    try:
-        return json.loads(decoded)
-    except ValueError as exc:
-        raise InvalidArgument(f"invalid JSON {field}: {exc}") from None
 
 
 def event_data(data_json: str, field: str, config: Config) -> dict[str, Any]:

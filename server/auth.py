@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._validate import DEFAULT_ENV, env_name
-from .config import Config, ConfigError
+from .config import Config, ConfigError, settings
 from .errors import InvalidArgument, PermissionDenied, Unauthenticated
 
 _PREFIX = re.compile(r"signkey-\w+-")
@@ -118,6 +118,19 @@ class Keyring:
     def authorize(self, header: str | None, envs: Iterable[str]) -> None:
         """Unauthenticated or PermissionDenied unless the header opens every env."""
         self.grant(header).check(envs)
+
+
+KEY_SETTINGS = ("signing_key", "signing_keys", "signing_keys_file")
+
+
+def refuse_empty_key_variables(environ: Mapping[str, str]) -> None:
+    """ConfigError when a key setting's CANCELMATCH_* variable is set but empty: the CLI
+    reads an empty variable as unset, and a secret that failed to reach the deployment
+    must not start the server in local mode."""
+    for s in settings():
+        if s.name in KEY_SETTINGS and environ.get(s.env_var) == "":
+            raise ConfigError(f"{s.env_var} is set but empty: give a key, or unset it for "
+                              "local mode (no authentication)")
 
 
 def request_envs(request: Any) -> list[str]:

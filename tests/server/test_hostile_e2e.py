@@ -8,6 +8,7 @@ through a restart.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -158,6 +159,20 @@ def test_per_environment_keys_over_grpc_and_rest(server_factory: Any) -> None:
     log = srv.log_path.read_text()
     assert PROD[13:] not in log and STAGING[13:] not in log
     assert "environments_with_own_key" in log
+
+
+@pytest.mark.parametrize("variable", ["CANCELMATCH_SIGNING_KEY", "CANCELMATCH_SIGNING_KEYS"])
+def test_an_empty_key_variable_is_refused_not_local_mode(tmp_path: Path, variable: str) -> None:
+    """The CLI reads an empty environment variable as unset: a secret that did not reach
+    the deployment started the server in local mode, every call accepted."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--grpc-port", "0", "--http-port", "0",
+         "--data-dir", str(tmp_path)], env={**os.environ, variable: ""},
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"cancelmatch serve: error: {variable} is set but empty: give a key, or unset it for "
+        "local mode (no authentication) (see 'cancelmatch serve --help')"]
 
 
 def test_empty_signing_key_is_refused_at_start_up(tmp_path: Path) -> None:
