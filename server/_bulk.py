@@ -18,7 +18,7 @@ import matcher
 from . import _validate as check
 from ._model import Cancellation, Decision
 from ._ulid import new_ulid
-from .errors import CancellationNotFound, FunctionNotFound, InvalidArgument, InvalidExpression
+from .errors import CancellationNotFound, FunctionNotFound, InvalidExpression
 
 if TYPE_CHECKING:
     from .engine import Engine, _Effects
@@ -58,17 +58,10 @@ class BulkCancellations:
         """Validate (Inngest's messages), then cancel the covered runs in one transaction."""
         eng = self.engine
         env = check.env_name(env)
-        if not app_id:
-            raise InvalidArgument("app_id is required")
-        if not function_id:
-            raise InvalidArgument("function_id is required")
-        if not started_before:
-            raise InvalidArgument("started_before is required")
+        check.required(app_id, "app_id")
+        check.required(function_id, "function_id")
         now = eng.clock()
-        if started_before > now:
-            raise InvalidArgument("started_before must be in the past")
-        if started_after is not None and started_after >= started_before:
-            raise InvalidArgument("started_after must be before started_before")
+        started_before = check.bulk_window(started_after, started_before, now)
         check.expression_size(condition, "if", eng.config)
         try:
             _program(condition)

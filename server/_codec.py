@@ -1,12 +1,17 @@
 """gRPC codec: protobuf messages to the domain model and back (no logic beyond shape).
 
 Unknown enum values (proto3 keeps them as plain ints) are rejected here with the field
-name, so the engine never sees them.
+name, so the engine never sees them. Bytes that are not a valid message (truncated, wrong
+wire type, invalid UTF-8 in a string field) would make grpc answer INTERNAL "Exception
+deserializing request!"; :func:`tolerant` turns them into a value that :func:`decoded`
+reports as INVALID_ARGUMENT instead.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ._model import (
@@ -31,6 +36,42 @@ RUN_STATUSES = {
 USAGES: dict[int, str] = {
     pb.USAGE_CANCEL_IF: "cancel_if", pb.USAGE_MATCH: "match", pb.USAGE_BULK_IF: "bulk_if",
 }
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """Stands in for a request whose bytes did not parse (see :func:`tolerant`)."""
+
+    error: str
+
+
+def tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """``deserializer``, returning :class:`Undecodable` instead of raising."""
+    if deserializer is None or getattr(deserializer, "tolerant", False):
+        return deserializer
+    inner = deserializer
+
+    def decode(data: bytes) -> Any:
+        try:
+            return inner(data)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the client's input
+            return Undecodable(f"{type(exc).__name__}: {exc}")
+
+    decode.tolerant = True  # type: ignore[attr-defined]
+    return decode
+
+
+def decoded(request: Any) -> Any:
+    """``request``, or InvalidArgument if its bytes did not parse."""
+    if isinstance(request, Undecodable):
+        raise InvalidArgument(f"request: not a valid protobuf message for this method "
+                              f"({printable(request.error)[:200]})")
+    return request
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udXXX``: what protobuf (UTF-8) can carry."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode()
 
 
 def usage(value: int, field: str = "usage") -> str:
@@ -69,8 +110,8 @@ def register_result(r: RegisterResult) -> pb.RegisterRunResponse:
                                  warnings=r.warnings)
     for li in r.listeners:
         out.listeners.add(listener_id=li.listener_id, rule_index=li.rule_index, event=li.event,
-                          status=li.status, reason=li.reason, residual=li.residual,
-                          expires_at=li.expires_at)
+                          status=li.status, reason=printable(li.reason),
+                          residual=printable(li.residual), expires_at=li.expires_at)
     if r.decision is not None:
         out.decision.CopyFrom(decision(r.decision))
     return out
@@ -89,6 +130,18 @@ def cancellation(c: Cancellation) -> pb.Cancellation:
 def sync_result(r: FunctionSyncResult) -> pb.FunctionSyncResult:
     return pb.FunctionSyncResult(function_id=r.function_id, ok=r.ok, errors=r.errors,
                                  warnings=r.warnings)
+
+
+def explain(out: dict[str, Any]) -> pb.ExplainResponse:
+    return pb.ExplainResponse(
+        expression=out["expression"], residual=printable(out["residual"]), status=out["status"],
+        reason=printable(out["reason"]), access=[printable(a) for a in out["access"]],
+        explain_json=json.dumps(out["explain"], default=str))
+
+
+def evaluation(out: dict[str, Any], result_json: str) -> pb.EvaluateResponse:
+    return pb.EvaluateResponse(result_json=result_json, type=out["type"],
+                               error=printable(out["error"]))
 
 
 def validation(v: Any) -> pb.ValidateResponse:

@@ -15,7 +15,8 @@ from typing import Any
 import grpc
 
 from . import _call_log as call_log
-from .auth import authorized
+from . import _codec as codec
+from .auth import Grant, Keyring, request_envs
 from .errors import ServiceError, status_for
 from .metrics import Metrics
 
@@ -29,7 +30,7 @@ Behaviour = Callable[[Any, grpc.ServicerContext], Any]
 
 def _rewrap(handler: grpc.RpcMethodHandler[Any, Any],
             wrap: Callable[[Behaviour, bool], Behaviour]) -> grpc.RpcMethodHandler[Any, Any]:
-    kw = {"request_deserializer": handler.request_deserializer,
+    kw = {"request_deserializer": codec.tolerant(handler.request_deserializer),
           "response_serializer": handler.response_serializer}
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary, False), **kw)
@@ -39,32 +40,45 @@ def _rewrap(handler: grpc.RpcMethodHandler[Any, Any],
 
 
 class AuthInterceptor(grpc.ServerInterceptor):
-    """``authorization: Bearer <signing key>`` on every call except health/reflection."""
+    """``authorization: Bearer <signing key>`` on every call except health/reflection;
+    the key must be one of the environment(s) the request names (server.auth)."""
 
-    def __init__(self, signing_key: str) -> None:
-        self._key = signing_key
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
         handler = continuation(details)
         if handler is None or details.method.startswith(OPEN_PREFIXES):
             return handler
-        header = dict(details.invocation_metadata).get("authorization")
-        if authorized(header, self._key):
+        rule: ServiceError | Grant
+        try:
+            rule = self._keyring.grant(dict(details.invocation_metadata).get("authorization"))
+        except ServiceError as exc:
+            rule = exc
+        if isinstance(rule, Grant) and rule.everywhere:
             return handler
-        message = ("missing authorization: send 'authorization: Bearer <signing key>'"
-                   if not header else "invalid signing key")
-        return _rewrap(handler, lambda fn, streaming: _deny(message, streaming))
+        return _rewrap(handler, lambda fn, streaming: _checked(fn, streaming, rule))
 
 
-def _deny(message: str, streaming: bool) -> Behaviour:
-    def deny(request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+def _checked(fn: Behaviour, streaming: bool, rule: ServiceError | Grant) -> Behaviour:
+    """``fn`` behind a refusal (``rule`` an error) or an environment check (a Grant)."""
+    def check(request: Any, context: grpc.ServicerContext) -> None:
+        try:
+            if isinstance(rule, ServiceError):
+                raise rule
+            rule.check(request_envs(request))
+        except ServiceError as exc:
+            context.abort(status_for(exc)[0], exc.message)
 
-    def deny_stream(request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
-        yield  # pragma: no cover - makes this a generator, as the stream handler must be
+    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        check(request, context)
+        return fn(request, context)
 
-    return deny_stream if streaming else deny
+    def stream(request: Any, context: grpc.ServicerContext) -> Any:
+        check(request, context)
+        yield from fn(request, context)
+
+    return stream if streaming else unary
 
 
 class ErrorInterceptor(grpc.ServerInterceptor):
@@ -87,13 +101,13 @@ def _map_errors(fn: Behaviour, streaming: bool) -> Behaviour:
 
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            return fn(request, context)
+            return fn(codec.decoded(request), context)
         except Exception as exc:  # noqa: BLE001 - mapped, never swallowed
             _abort(context, exc, name)
 
     def stream(request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            yield from fn(request, context)
+            yield from fn(codec.decoded(request), context)
         except Exception as exc:  # noqa: BLE001
             _abort(context, exc, name)
 

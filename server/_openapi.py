@@ -92,6 +92,8 @@ def document(routes: Sequence[ApiRoute]) -> dict[str, Any]:
             "schemas": defs.get("$defs", {}),
             "securitySchemes": {"signingKey": {
                 "type": "http", "scheme": "bearer",
-                "description": "The server's --signing-key (not needed in local mode)."}},
+                "description": "A signing key of the environment X-Inngest-Env names "
+                               "(--signing-keys / --signing-key), whole, signkey-<type>- "
+                               "prefix included (not needed in local mode)."}},
         },
     }

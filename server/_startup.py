@@ -15,6 +15,7 @@ from pathlib import Path
 
 import grpc
 
+from .auth import Keyring
 from .config import Config
 
 log = logging.getLogger("cancelmatch.server")
@@ -76,7 +77,8 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def log_listening(config: Config, grpc_port: int, http_port: int, restored: int) -> None:
+def log_listening(config: Config, grpc_port: int, http_port: int, restored: int,
+                  keyring: Keyring) -> None:
     """The start-up line: every URL and the data location, then the local-mode warning."""
     host = _url_host(config.host)
     http = f"http://{host}:{http_port}"
@@ -84,5 +86,8 @@ def log_listening(config: Config, grpc_port: int, http_port: int, restored: int)
         "grpc": f"grpc://{host}:{grpc_port}", "http": http, "metrics": f"{http}/metrics",
         "openapi": f"{http}/v1/openapi.json", "data": str(Path(config.db_path).resolve()),
         "grpc_port": grpc_port, "http_port": http_port, "restored_listeners": restored})
-    if not config.signing_key:
+    if keyring.local:
         log.warning("local mode: no signing key configured, every call is accepted")
+    else:  # environment names only: keys are never logged
+        log.info("signing keys", extra={"environments_with_own_key": keyring.environments,
+                                        "shared_key": config.signing_key is not None})

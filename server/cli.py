@@ -16,6 +16,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -58,6 +59,9 @@ def setting_option(s: Setting) -> click.Option:
 
 def config_from_options(values: dict[str, Any]) -> Config:
     """The Config of parsed options; ConfigError names a setting that cannot work."""
+    from .auth import refuse_empty_key_variables
+
+    refuse_empty_key_variables(os.environ)
     return Config(**{s.name: values[s.name] for s in settings()}).check()
 
 

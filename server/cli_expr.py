@@ -16,8 +16,9 @@ from typing import Any
 
 import matcher
 
-from . import cli
+from . import _jsonscan, cli
 from . import expressions as core
+from .config import Config
 from .errors import ServiceError
 
 CONTEXTS = {"cancel": "cancel_if", "bulk": "bulk_if"}
@@ -52,6 +53,8 @@ def json_object(text: str | None, option: str) -> dict[str, Any] | None:
     """Decode an option's JSON (exact ints, like events); it must be an object."""
     if text is None:
         return None
+    if (problem := _jsonscan.scan(text, Config().max_json_depth)) is not None:
+        raise _BadOption(f"{option}: {problem.message}")  # before the recursive decoder
     try:
         value = matcher.loads_json(text)
     except json.JSONDecodeError as exc:

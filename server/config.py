@@ -46,7 +46,15 @@ class Config:
     data_dir: Path = setting(default_factory=lambda: Path("data"),
                              help="directory of the SQLite store")
     # None: local mode (no authentication), logged at startup.
-    signing_key: str | None = setting(None, help="require this key (Bearer)")
+    signing_key: str | None = setting(
+        None, help="require this key (Bearer) in every environment without a key of its own")
+    # Per-environment keys (Inngest has one signing key per environment): a key listed here
+    # is valid in its environment only, and that environment refuses every other key.
+    signing_keys: str | None = setting(
+        None, help="per-environment keys: comma-separated env=key pairs")
+    signing_keys_file: str | None = setting(
+        None, help="file of env=key lines (# comments), read at start-up; keeps keys "
+                   "out of the process list")
     # Inngest's limit on cancelOn entries per function.
     max_rules: int = setting(5, help="cancel rules per run")
     max_events_per_batch: int = setting(1000, help="events per PublishEvents call")
@@ -54,6 +62,13 @@ class Config:
     # Inngest's default event payload limit is 256 KiB; we bound the `data` JSON text.
     max_event_bytes: int = setting(256 * 1024, help="size of one event's data JSON")
     max_expression_bytes: int = setting(16 * 1024, help="size of one expression")
+    # 64 levels: far beyond real payloads (webhook bodies nest < 20), the same bound as
+    # the CEL AST, and far enough from Python's recursion limit that every recursive
+    # consumer (decoder, CEL runtime, decision encoder, +3 levels of wrapping) is safe.
+    max_json_depth: int = setting(64, help="nesting depth of any JSON payload or body")
+    # 10,000 ids bind well under SQLite's variable limit (32,766 since 3.32).
+    max_ids_per_call: int = setting(10_000, help="decision ids per AckDecisions call")
+    max_functions_per_sync: int = setting(1000, help="functions per SyncFunctions call")
     # gRPC transport limit; above it grpc itself answers RESOURCE_EXHAUSTED.
     max_message_bytes: int = setting(8 * 1024 * 1024, help="size of one gRPC message")
     default_timeout_ms: int = setting(DEFAULT_TIMEOUT_MS,
@@ -129,8 +144,13 @@ def _problems(c: Config) -> list[str]:
         choices = f.metadata.get("choices")
         if choices and value not in choices:
             out.append(f"{_flag(f.name)} must be one of {', '.join(choices)}, got {value!r}")
+    for name in ("signing_key", "signing_keys", "signing_keys_file"):
+        if getattr(c, name) == "":  # given but empty: never silently run without a key
+            out.append(f"{_flag(name)} is empty: give a key, or leave it out entirely for "
+                       "local mode (no authentication)")
     for name in ("workers", "max_rules", "http_max_connections", "http_backlog",
-                 "max_message_bytes", "http_max_body_bytes"):
+                 "max_message_bytes", "http_max_body_bytes", "max_json_depth",
+                 "max_ids_per_call", "max_functions_per_sync"):
         if getattr(c, name) < 1:
             out.append(f"{_flag(name)} must be at least 1, got {getattr(c, name)}")
     if c.max_watchers >= c.workers:

@@ -39,7 +39,6 @@ from ._model import (
     RunRequest,
 )
 from ._stats import EngineStats
-from ._timeouts import expires_at_ms
 from ._ulid import new_ulid
 from ._window import RecentEvents
 from .config import Config
@@ -127,6 +126,8 @@ class Engine:
             if expires < now:
                 continue
             if last[:2] != (env, run_id):
+                if not check.stored_json_loads(tdata, f"run {env}/{run_id} trigger", self.config):
+                    continue
                 data = matcher.loads_json(tdata)
                 last = (env, run_id, {"name": tname, "id": tid, "ts": tts, "data": data})
             key = f"{env}/{run_id}"
@@ -216,10 +217,9 @@ class Engine:
         run_id = check.ulid(req.run_id, f"{p}run_id")
         check.required(req.app_id, f"{p}app_id")
         check.required(req.function_id, f"{p}function_id")
-        if req.started_at <= 0:
-            raise InvalidArgument(f"{p}run_started_at is required (epoch milliseconds)")
+        check.epoch_ms(req.started_at, f"{p}run_started_at", required=True)
         t = req.trigger
-        check.required(t.name, f"{p}trigger.name")
+        check.event_fields(t, f"{p}trigger.")
         data = check.event_data(t.data_json, f"{p}trigger.data", self.config)
         trigger = Event(t.id or f"trigger-{run_id}", t.name, t.ts or req.started_at,
                         t.data_json or "{}")
@@ -281,7 +281,12 @@ class Engine:
         fx.added.append(key)
         infos, rows = [], []
         for i, (rule, expression, _) in enumerate(specs):
-            expires = expires_at_ms(rule.timeout, r.started_at, self.config.default_timeout_ms)
+            expires = check.expiry(rule.timeout, r.started_at, self.config,
+                                   f"{c.prefix}cancel_on[{i}].timeout")
+            if (never := check.expired_reason(expires, r.started_at, self.clock())) is not None:
+                infos.append(ListenerInfo(f"{r.run_id}/{i}", i, rule.event, "never_fires",
+                                          never, "", expires))
+                continue
             try:
                 res = self.index.add(f"{key}/{i}", event=rule.event, expression=expression,
                                      trigger=c.trigger, run_id=key, env=r.env,
@@ -351,9 +356,7 @@ class Engine:
         now = self.clock()
         decoded = []
         for i, e in enumerate(events):
-            check.required(e.name, f"events[{i}].name")
-            if len(e.id) > 128:
-                raise InvalidArgument(f"events[{i}].id: longer than 128 characters")
+            check.event_fields(e, f"events[{i}].")
             data = check.event_data(e.data_json, f"events[{i}].data", self.config)
             decoded.append(check.event_dict(Event(e.id or new_ulid(now), e.name, e.ts or now),
                                             data))
@@ -381,6 +384,7 @@ class Engine:
 
     def ack_decisions(self, env: str, decision_ids: list[str]) -> int:
         env = check.env_name(env)
+        check.at_most(len(decision_ids), "decision_ids", self.config.max_ids_per_call, "ids")
         ids = [check.ulid(d, f"decision_ids[{i}]") for i, d in enumerate(decision_ids)]
         if not ids:
             return 0
@@ -435,6 +439,7 @@ class Engine:
         """Validate each function like an Inngest app sync; store the valid ones."""
         env = check.env_name(env)
         check.required(app_id, "app_id")
+        check.at_most(len(functions), "functions", self.config.max_functions_per_sync, "functions")
         results, seen = [], set()
         for i, (function_id, rules) in enumerate(functions):
             errors, warnings = [], []

@@ -11,6 +11,7 @@
     │   └── CancellationNotFound
     ├── Conflict                      409 / ALREADY_EXISTS (same run id, different registration)
     ├── Unauthenticated               401 / UNAUTHENTICATED
+    ├── PermissionDenied              403 / PERMISSION_DENIED (a key of another environment)
     └── Unavailable                   503 / UNAVAILABLE (shutting down)
 
 The engine raises these and nothing grpc-specific; the gRPC interceptor and the REST
@@ -28,6 +29,10 @@ class ServiceError(Exception):
     """Base of every error the service reports to a client on purpose."""
 
     def __init__(self, message: str) -> None:
+        # Messages quote client input; a lone surrogate in it could not be sent as a gRPC
+        # status (UTF-8), so it is written as an escape.
+        if not message.isascii():
+            message = message.encode("utf-8", "backslashreplace").decode()
         super().__init__(message)
         self.message = message
 
@@ -90,6 +95,10 @@ class Unauthenticated(ServiceError):
     """Missing or wrong signing key."""
 
 
+class PermissionDenied(ServiceError):
+    """A valid signing key, but not one of the environment the request names."""
+
+
 class Unavailable(ServiceError):
     """The server is shutting down or its store is closed."""
 
@@ -107,6 +116,7 @@ STATUS: dict[type[ServiceError], tuple[grpc.StatusCode, int]] = {
     CancellationNotFound: (grpc.StatusCode.NOT_FOUND, 404),
     Conflict: (grpc.StatusCode.ALREADY_EXISTS, 409),
     Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, 401),
+    PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, 403),
     Unavailable: (grpc.StatusCode.UNAVAILABLE, 503),
 }
 

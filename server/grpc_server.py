@@ -10,7 +10,6 @@ period, then close the store.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 from concurrent import futures
@@ -32,6 +31,7 @@ from ._interceptors import (
 )
 from ._proto import cancelmatch_pb2 as pb
 from ._proto import cancelmatch_pb2_grpc as pb_grpc
+from .auth import Keyring
 from .config import Config
 from .engine import Engine
 from .http_app import build_app, transport_rejected
@@ -96,16 +96,13 @@ class ExpressionsServicer(pb_grpc.ExpressionsServicer):
             data = check.event_data(t.data_json, "trigger.data", self.config)
             trigger = check.event_dict(t, data)
         out = expressions.explain(codec.rule(request.rule), trigger, self.config)
-        return pb.ExplainResponse(
-            expression=out["expression"], residual=out["residual"], status=out["status"],
-            reason=out["reason"], access=out["access"],
-            explain_json=json.dumps(out["explain"], default=str))
+        return codec.explain(out)
 
     def Evaluate(self, request: Any, context: Any) -> Any:
         out = expressions.evaluate(request.expression, request.event_json, request.async_json,
                                    self.config)
         result = "" if out["error"] else expressions.dumps(out["result"])
-        return pb.EvaluateResponse(result_json=result, type=out["type"], error=out["error"])
+        return codec.evaluation(out, result)
 
 
 class CancellationsServicer(pb_grpc.CancellationsServicer):
@@ -194,14 +191,15 @@ def build_server(config: Config, engine: Engine | None = None) -> Service:
     raise StartupError with one line naming the cause; nothing is left running.
     """
     config.check()
+    keyring = Keyring.from_config(config)
     owned = engine is None  # an engine we open here we also close if start-up fails
     if engine is None:
         store = Store(startup.data_file(config), config.sqlite_synchronous)
         engine = Engine(config, store, metrics=Metrics())
     server: grpc.Server | None = None
     try:
-        server, port, health_servicer = _grpc_server(config, engine)
-        http = HttpServer(build_app(config, engine, engine.metrics), config,
+        server, port, health_servicer = _grpc_server(config, engine, keyring)
+        http = HttpServer(build_app(config, engine, engine.metrics, keyring), config,
                           transport_rejected(engine.metrics))
     except BaseException:
         if server is not None:
@@ -213,16 +211,17 @@ def build_server(config: Config, engine: Engine | None = None) -> Service:
     server.start()
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    startup.log_listening(config, port, http.port, engine.restored)
+    startup.log_listening(config, port, http.port, engine.restored, keyring)
     return Service(config, engine, server, port, health_servicer, http)
 
 
-def _grpc_server(config: Config, engine: Engine) -> tuple[grpc.Server, int, Any]:
+def _grpc_server(config: Config, engine: Engine,
+                 keyring: Keyring) -> tuple[grpc.Server, int, Any]:
     """The gRPC server with every service, health and reflection, bound (not started)."""
     interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(engine.metrics),
                                                   LoggingInterceptor()]
-    if config.signing_key:
-        interceptors.append(AuthInterceptor(config.signing_key))
+    if not keyring.local:
+        interceptors.append(AuthInterceptor(keyring))
     interceptors.append(ErrorInterceptor())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="grpc"),

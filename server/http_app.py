@@ -31,10 +31,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _openapi
 from ._http_api import ApiRequest, ApiRoute, HttpError
-from .auth import authorized
+from .auth import Keyring
 from .config import Config
 from .engine import Engine
-from .errors import ServiceError, status_for
+from .errors import PermissionDenied, ServiceError, Unauthenticated, status_for
 from .metrics import Metrics
 from .rest import ROUTES
 from .rest_models import ErrorResponse, Health, describe, parse_json
@@ -71,8 +71,9 @@ def json_response(model: BaseModel, status: int = 200) -> Response:
 class _Endpoint:
     """Serves one ApiRoute: auth, bounded body, validation, handler in a thread, encoding."""
 
-    def __init__(self, route: ApiRoute, engine: Engine, config: Config) -> None:
-        self.route, self.engine, self.config = route, engine, config
+    def __init__(self, route: ApiRoute, engine: Engine, config: Config,
+                 keyring: Keyring) -> None:
+        self.route, self.engine, self.config, self.keyring = route, engine, config, keyring
 
     async def handle(self, request: Request) -> Response:
         scope = request.scope
@@ -95,8 +96,13 @@ class _Endpoint:
         if not self.route.auth:
             return
         header = request.headers.get("authorization")
-        if authorized(header, self.config.signing_key):
+        try:
+            self.keyring.authorize(header, [request.headers.get(ENV_HEADER, "")])
             return
+        except PermissionDenied as exc:  # a valid key of another environment
+            raise HttpError(403, exc.message) from None
+        except Unauthenticated:
+            pass
         challenge = 'Bearer realm="cancelmatch"'
         if header:  # RFC 6750 section 3.1: a credential was sent and is not valid
             raise HttpError(401, "invalid signing key",
@@ -119,7 +125,8 @@ class _Endpoint:
         raw = await read_body(request, self.config.http_max_body_bytes)
         try:
             # An empty body is an empty object: the answer then names every missing field.
-            return self.route.body.model_validate(parse_json(raw) if raw.strip() else {})
+            return self.route.body.model_validate(
+                parse_json(raw, self.config.max_json_depth) if raw.strip() else {})
         except ValidationError as exc:
             raise HttpError(400, f"{self.route.invalid_body}: {describe(exc)}") from None
         except ValueError as exc:
@@ -224,8 +231,10 @@ def transport_rejected(metrics: Metrics) -> Callable[[int, str], None]:
     return rejected
 
 
-def build_app(config: Config, engine: Engine, metrics: Metrics) -> Observer:
+def build_app(config: Config, engine: Engine, metrics: Metrics,
+              keyring: Keyring | None = None) -> Observer:
     """The whole HTTP application (REST routes, /metrics, /healthz, /v1/openapi.json)."""
+    keyring = keyring if keyring is not None else Keyring.from_config(config)
     document = json.dumps(_openapi.document(ROUTES))
 
     async def metrics_page(request: Request) -> Response:
@@ -243,7 +252,7 @@ def build_app(config: Config, engine: Engine, metrics: Metrics) -> Observer:
               Route("/v1/openapi.json", openapi, methods=["GET"])]
     by_path: dict[str, dict[str, _Endpoint]] = {}
     for r in ROUTES:
-        by_path.setdefault(r.path, {})[r.method] = _Endpoint(r, engine, config)
+        by_path.setdefault(r.path, {})[r.method] = _Endpoint(r, engine, config, keyring)
     # One Starlette route per path, so a 405 lists every method the path has in Allow.
     routes += [Route(path, _by_method(endpoints), methods=list(endpoints))
                for path, endpoints in by_path.items()]

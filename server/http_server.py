@@ -147,7 +147,9 @@ class ConnectionCap:
 def listen(host: str, port: int, backlog: int) -> socket.socket:
     """A bound, listening TCP socket; OSError (e.g. address in use) names the address."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and
+    # without it every keep-alive answer (headers, then body) waited 44 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

@@ -127,7 +127,8 @@ def sync_functions(engine: Engine, req: ApiRequest) -> ApiResult:
                      log=("synced functions", fields))
 
 
-_AUTH = {401: "no or a wrong signing key (`Authorization: Bearer <signing key>`)"}
+_AUTH = {401: "no or a wrong signing key (`Authorization: Bearer <signing key>`)",
+         403: "a signing key of another environment than X-Inngest-Env names"}
 _BODY = {400: "the body is not a valid request; the message names every problem",
          413: "the body is larger than --http-max-body-bytes", **_AUTH}
 

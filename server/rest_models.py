@@ -17,7 +17,11 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from . import _jsonscan
 from ._timeouts import parse_rfc3339_ms
+from .config import Config
+
+MAX_JSON_DEPTH = Config().max_json_depth
 
 T = TypeVar("T")
 
@@ -178,14 +182,19 @@ class Health(BaseModel):
 
 # ---------------------------------------------------------------------- decoding and errors
 
-def parse_json(raw: bytes | str) -> Any:
-    """JSON text -> value; ValueError says where the text is broken. (Bodies are parsed
-    here and then validated with ``model_validate``: pydantic's own JSON mode accepts a
-    field's name in place of its alias, which would let ``cancel_on`` past ``extra=forbid``.)
+def parse_json(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """JSON text -> value; ValueError says where the text is broken or why it is refused
+    (nesting past ``max_depth``, NaN, a number no double holds: server._jsonscan, checked
+    before the recursive decoder runs). (Bodies are parsed here and then validated with
+    ``model_validate``: pydantic's own JSON mode accepts a field's name in place of its
+    alias, which would let ``cancel_on`` past ``extra=forbid``.)
     """
     try:
         # RFC 8259 section 8.1: JSON exchanged between systems is UTF-8 (no guessing).
-        return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        if (problem := _jsonscan.scan(text, max_depth)) is not None:
+            raise ValueError(problem.message)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: "
                          f"{exc.msg}") from None

@@ -139,8 +139,8 @@ def test_auth_required_when_key_configured(tmp_path: Path) -> None:
                                                   "invalid signing key")
         with Client(svc.target, signing_key=KEY) as ok:
             assert _run(ok).status == pb.RUN_STATUS_REGISTERED
-        with Client(svc.target, signing_key="0123456789abcdef") as bare:
-            assert _run(bare).status == pb.RUN_STATUS_REGISTERED
+        with Client(svc.target, signing_key="0123456789abcdef") as bare:  # prefix counts
+            assert _code(lambda: _run(bare))[0] == grpc.StatusCode.UNAUTHENTICATED
         assert _healthy(svc.target)  # health stays open for probes
     finally:
         svc.stop()
@@ -182,8 +182,11 @@ def test_background_sweeper_removes_expired_listeners(tmp_path: Path) -> None:
     svc = _start(tmp_path, sweep_interval_s=0.05)
     try:
         with Client(svc.target) as c:
-            rules = [{**RULES[0], "timeout": "1ms"}]
-            assert _run(c, cancel_on=rules).listeners[0].status == "stored"
+            # Started now, expiring in 1 s: stored (an already-expired timeout would be
+            # never_fires), then swept once it expired.
+            rules = [{**RULES[0], "timeout": "1s"}]
+            started = time.time_ns() // 1_000_000
+            assert _run(c, cancel_on=rules, started_at=started).listeners[0].status == "stored"
         deadline = time.monotonic() + 60  # liveness bound only
         while svc.engine.store.count("listeners") and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -6,7 +6,8 @@ import pytest
 
 from server._timeouts import expires_at_ms, format_rfc3339, parse_duration_ms, parse_rfc3339_ms
 from server._ulid import is_ulid, new_ulid, ulid_time_ms
-from server.auth import authorized
+from server.auth import Keyring
+from server.errors import Unauthenticated
 
 
 @pytest.mark.parametrize(("text", "ms"), [
@@ -56,10 +57,17 @@ def test_ulids() -> None:
     ("Bearer wrong", "secret", False),
     ("Basic secret", "secret", False),
     ("Bearer ", "secret", False),
-    ("Bearer signkey-prod-abc123", "abc123", True),
-    ("Bearer abc123", "signkey-prod-abc123", True),
-    ("Bearer signkey-test-abc123", "signkey-prod-abc123", True),
+    # The whole key is compared: the signkey-<type>- prefix is part of it (issue 9).
+    ("Bearer signkey-prod-abc123", "abc123", False),
+    ("Bearer abc123", "signkey-prod-abc123", False),
+    ("Bearer signkey-test-abc123", "signkey-prod-abc123", False),
     ("Bearer signkey-prod-abc124", "signkey-prod-abc123", False),
+    ("Bearer signkey-prod-abc123", "signkey-prod-abc123", True),
 ])
 def test_authorized(header: str | None, key: str | None, ok: bool) -> None:
-    assert authorized(header, key) is ok
+    try:
+        Keyring(key).authorize(header, ["default"])
+    except Unauthenticated:
+        assert not ok
+    else:
+        assert ok
