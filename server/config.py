@@ -13,6 +13,8 @@ from typing import Any
 
 from ._timeouts import DEFAULT_TIMEOUT_MS
 
+STORE_SCHEMES = ("redis://", "rediss://", "redis+cluster://")
+
 
 def setting(default: Any = MISSING, *, help: str, default_factory: Any = MISSING,
             choices: tuple[str, ...] | None = None, flag: str | None = None) -> Any:
@@ -51,6 +53,11 @@ class Config:
     late_window_ms: int = setting(30_000,
                                   help="how long recent events are kept for late listeners")
     late_window_max_events: int = setting(10_000, help="recent events kept per event name")
+    # Issue 9 item 4: bounded across every environment and name, oldest names evicted.
+    late_window_total_events: int = setting(
+        100_000, help="recent events kept in all (on Redis: per environment)")
+    late_window_total_bytes: int = setting(
+        64 << 20, help="estimated bytes of recent events kept in all (on Redis: per environment)")
     sweep_interval_s: float = setting(60.0, flag="--sweep-interval",
                                       help="seconds between expired-listener sweeps")
     grace_s: float = setting(5.0, flag="--grace", help="seconds in-flight calls get at shutdown")
@@ -63,10 +70,31 @@ class Config:
     workers: int = setting(32, help="gRPC worker threads")
     max_watchers: int = setting(
         16, help="concurrent WatchDecisions streams (each holds a worker thread)")
+    max_watchers_per_env: int = setting(
+        4, help="concurrent WatchDecisions streams of one environment")
     # Finished/cancelled runs and acknowledged decisions are purged this long after they
     # ended (a retried registration within it still learns the run was cancelled).
     retention_ms: int = setting(7 * 86_400_000,
                                 help="how long ended runs and acknowledged decisions are kept")
+
+    # The store: the embedded SQLite file in data_dir, or Redis shared by replicas.
+    store: str = setting(
+        "sqlite", help="sqlite (the file in --data-dir), redis://HOST:PORT/DB, or "
+                       "redis+cluster://HOST:PORT (a Redis Cluster; any node)")
+
+    def check(self) -> None:
+        """Reject combinations that cannot work; ValueError names the settings."""
+        if self.max_watchers >= self.workers:
+            raise ValueError(
+                f"max_watchers ({self.max_watchers}) must be below workers ({self.workers}): "
+                "each WatchDecisions stream holds a worker thread, and unary calls (health "
+                "included) need a free one")
+        if not 1 <= self.max_watchers_per_env <= self.max_watchers:
+            raise ValueError(f"max_watchers_per_env ({self.max_watchers_per_env}) must be "
+                             f"between 1 and max_watchers ({self.max_watchers})")
+        if self.store != "sqlite" and not self.store.startswith(STORE_SCHEMES):
+            raise ValueError(f"store {self.store!r}: expected sqlite, redis://HOST:PORT/DB "
+                             "or redis+cluster://HOST:PORT")
 
     def replace(self, **changes: object) -> Config:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ from .config import Config
 from .engine import Engine
 from .http_server import HttpApp, HttpResponse, HttpServer
 from .metrics import Metrics
-from .store import Store
+from .store import open_store
 
 log = logging.getLogger("cancelmatch.server")
 
@@ -199,9 +199,9 @@ def _http_app(config: Config, engine: Engine) -> HttpApp:
 
 def build_server(config: Config, engine: Engine | None = None) -> Service:
     """Open the store, rebuild the index and start serving; returns the running Service."""
+    config.check()
     if engine is None:
-        store = Store(config.db_path, config.sqlite_synchronous)
-        engine = Engine(config, store, metrics=Metrics())
+        engine = Engine(config, open_store(config), metrics=Metrics())
     interceptors: list[grpc.ServerInterceptor] = []
     if config.signing_key:
         interceptors.append(AuthInterceptor(config.signing_key))

@@ -1,13 +1,16 @@
-"""Engine (domain core): registration semantics, decisions, acks, late listeners, envs."""
+"""Engine (domain core): registration semantics, decisions, acks, late listeners, envs.
+
+Every test runs once per store (SQLite, Redis, Redis Cluster): the parity claim."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from server_support import T0, Clock, deleted, make_engine, run_request
+from server_support import T0, Clock, deleted, run_request
 
+import matcher
 from server._model import Event, Rule
 from server.engine import Engine
 from server.errors import (
@@ -20,6 +23,11 @@ from server.errors import (
 )
 
 DAY = 86_400_000
+
+
+@pytest.fixture
+def engine(engine_factory: Callable[..., Engine]) -> Engine:
+    return engine_factory()
 
 
 def test_event_cancels_exactly_its_run_and_decision_is_complete(engine: Engine) -> None:
@@ -130,7 +138,7 @@ def test_expired_listener_does_not_cancel_and_is_swept(engine: Engine, clock: Cl
     assert engine.publish_events("prod", [deleted("r1", ts=T0 + 5000)])[1] == []
     clock.now = T0 + 5000
     assert engine.sweep() == 1
-    assert len(engine.index) == 0 and engine.store.count("listeners") == 0
+    assert len(engine.index) == 0 and engine.store.pending_listener_count() == 0
 
 
 def test_rule_without_match_or_if_warns_and_cancels_on_any_event(engine: Engine) -> None:
@@ -184,10 +192,10 @@ def test_late_listener_after_a_burst_tests_only_events_with_its_key(
     engine.publish_events("prod", [deleted(f"other{i}", ts=T0) for i in range(500)])
     engine.publish_events("prod", [deleted("r1", ts=T0)])
     tested: list[str] = []
-    real_test = engine.index.test
-    monkeypatch.setattr(engine.index, "test",
-                        lambda lid, event, *a: tested.append(event["data"]["reminderId"])
-                        or real_test(lid, event, *a))
+    real_test = matcher.ListenerIndex.test
+    monkeypatch.setattr(matcher.ListenerIndex, "test",
+                        lambda self, lid, event, *a: tested.append(event["data"]["reminderId"])
+                        or real_test(self, lid, event, *a))
     res = engine.register_run(run_request("r1", started_at=T0 - 10))
     assert res.status == "cancelled"
     assert engine.register_run(run_request("r2", started_at=T0 - 10)).status == "registered"
@@ -275,42 +283,42 @@ def test_watch_replays_unacked_then_streams_new(engine: Engine) -> None:
     assert [d.decision_id for d in replay] == [d1.decision_id, d2.decision_id]
 
 
-def test_restart_rebuilds_index_and_keeps_unacked(tmp_path: Path, clock: Clock) -> None:
-    path = tmp_path / "db.sqlite3"
-    eng = make_engine(path, clock)
+def test_restart_keeps_listeners_and_unacked(engine_factory: Callable[..., Engine]) -> None:
+    eng = engine_factory()
     eng.register_run(run_request("r1"))
     kept = eng.register_run(run_request("r2"))
     (d,) = eng.publish_events("prod", [deleted("r1")])[1]
     eng.close()
-    eng = make_engine(path, clock)
-    assert eng.restored == 1 and len(eng.index) == 1
+    eng = engine_factory()
+    assert eng.restored == 1 and len(eng.index) == 0  # buckets load on first use
     assert [x.decision_id for x in eng.store.unacked_decisions("prod")] == [d.decision_id]
     (d2,) = eng.publish_events("prod", [deleted("r2")])[1]
-    assert d2.run_id == kept.run_id
-    eng.close()
+    assert d2.run_id == kept.run_id and len(eng.index) == 0
 
 
-def test_retention_purges_ended_runs_and_acked_decisions(tmp_path: Path, clock: Clock) -> None:
-    eng = make_engine(tmp_path / "db.sqlite3", clock, retention_ms=DAY)
+def test_retention_purges_ended_runs_and_acked_decisions(
+        engine_factory: Callable[..., Engine], clock: Clock) -> None:
+    eng = engine_factory(retention_ms=DAY)
     acked, unacked, finished = (run_request(r) for r in ("r1", "r2", "r3"))
     for req in (acked, unacked, finished):
         eng.register_run(req)
     d1, _ = eng.publish_events("prod", [deleted("r1"), deleted("r2")])[1]
     eng.ack_decisions("prod", [d1.decision_id])
     eng.finish_run("prod", finished.run_id)
+    stored = [eng.store.get_run("prod", r.run_id) for r in (acked, unacked, finished)]
     clock.now = T0 + DAY - 1
     eng.sweep()
-    assert eng.store.count("runs") == 3
+    assert [eng.store.get_run("prod", r.run_id) for r in (acked, unacked, finished)] == stored
     clock.now = T0 + DAY + 1
     eng.sweep()
     # The run with an unacknowledged decision stays until the runner has heard of it.
-    assert eng.store.get_run("prod", unacked.run_id) is not None
-    assert eng.store.count("runs") == 1 and eng.store.count("decisions") == 1
-    eng.close()
+    assert [eng.store.get_run("prod", r.run_id) is not None
+            for r in (acked, unacked, finished)] == [False, True, False]
+    assert [d.run_id for d in eng.store.unacked_decisions("prod")] == [unacked.run_id]
 
 
-def test_decision_streams_are_capped(clock: Clock) -> None:
-    eng = make_engine(":memory:", clock, max_watchers=1)
+def test_decision_streams_are_capped(engine_factory: Callable[..., Engine]) -> None:
+    eng = engine_factory(max_watchers=1, max_watchers_per_env=1)
     first = eng.watch("prod", is_active=lambda: False)
     assert list(first) == []
     held = eng.watch("prod")
@@ -321,7 +329,6 @@ def test_decision_streams_are_capped(clock: Clock) -> None:
         next(eng.watch("staging"))
     held.close()
     assert list(eng.watch("staging", is_active=lambda: False)) == []
-    eng.close()
 
 
 def test_replay_pages_through_a_large_backlog(engine: Engine) -> None:

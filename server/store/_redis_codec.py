@@ -1,0 +1,129 @@
+"""Store on Redis: turning the interface's values into script arguments and replies back.
+
+The scripts (server/store/lua/) take flat ARGV lists and answer nested arrays; this module
+is the only place that knows those shapes, so the store reads as one call per step.
+Integers travel as decimal text; JSON texts travel as sent (ints stay exact).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import matcher
+
+from .._decisions import make_decision
+from .._model import Cancellation, CancelOrder, Decision, Rule
+from ._interface import BucketChanges, BucketRun, ExistingRun, ListenerRow, NewRun
+from ._redis_keys import function_key
+
+
+def run_args(r: NewRun) -> list[Any]:
+    t = r.trigger
+    args: list[Any] = [r.run_id, r.app_id, r.function_id, r.started_at, t.id, t.name, t.ts,
+                       t.data_json, rules_json(r.rules), r.fingerprint, len(r.listeners)]
+    for li in r.listeners:
+        args += [li.rule_index, li.event, li.expires_at, li.expression]
+    return args
+
+
+def rules_json(rules: tuple[Rule, ...]) -> str:
+    return json.dumps([r.to_json() for r in rules])
+
+
+def listener_value(li: ListenerRow) -> str:
+    """The run hash's ``l<i>`` field (lib.lua ``parse_listener`` reads it back)."""
+    return f"{li.expires_at}:{len(li.event.encode())}:{li.event}{li.expression}"
+
+
+def parse_listener(field: str, value: str) -> ListenerRow:
+    expires, _, rest = value.partition(":")
+    size, _, rest = rest.partition(":")
+    raw = rest.encode()
+    n = int(size)
+    return ListenerRow(int(field[1:]), raw[:n].decode(), raw[n:].decode(), int(expires))
+
+
+def hash_of(flat: list[Any]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+STATUS = {"p": "pending", "c": "cancelled", "f": "finished"}
+
+
+def listeners_of(h: dict[str, str]) -> tuple[ListenerRow, ...]:
+    rows = [parse_listener(f, v) for f, v in h.items() if f[:1] == "l"]
+    return tuple(sorted(rows, key=lambda li: li.rule_index))
+
+
+def run_row(env: str, run_id: str, h: dict[str, str]) -> dict[str, Any]:
+    """A run hash as the SQLite store's row (the column names the engine and tests use)."""
+    return {"env": env, "run_id": run_id, "app_id": h["a"], "function_id": h["f"],
+            "started_at": int(h["s"]), "trigger_id": h["ti"], "trigger_name": h["tn"],
+            "trigger_ts": int(h["tt"]), "trigger_data": h["td"], "rules_json": h["r"],
+            "fingerprint": h["fp"], "status": STATUS[h["st"]], "registered_at": int(h["ra"]),
+            "ended_at": int(h["ea"]) if "ea" in h else None}
+
+
+def stored_decision(env: str, run_id: str, h: dict[str, str]) -> Decision | None:
+    """The decision kept in a cancelled run's hash, rebuilt exactly as it was made."""
+    if "d" not in h:
+        return None
+    order = CancelOrder(run_id, h["dc"], int(h["dr"]), h["de"], h["dn"], h["dx"])
+    return make_decision(run_row(env, run_id, h), order, decision_id=h["d"],
+                         decided_at=int(h["dt"]))
+
+
+def existing(env: str, run_id: str, flat: list[Any]) -> ExistingRun:
+    h = hash_of(flat)
+    return ExistingRun(run_id, STATUS[h["st"]], h["fp"], listeners_of(h),
+                       stored_decision(env, run_id, h))
+
+
+def decided(env: str, order: CancelOrder, reply: list[Any], now: int) -> tuple[Decision, int]:
+    """cancel.lua's row for one run → its decision and sequence."""
+    run_id, did, seq, app, fn, tid, tname, tts, tdata, _ = reply
+    row = {"env": env, "run_id": run_id, "app_id": app, "function_id": fn,
+           "trigger_id": tid, "trigger_name": tname, "trigger_ts": int(tts),
+           "trigger_data": tdata}
+    return make_decision(row, order, decision_id=did, decided_at=now), int(seq)
+
+
+def bucket_run(name: str, reply: list[Any]) -> BucketRun:
+    run_id, started, tid, tname, tts, tdata, flat = reply
+    listeners = sorted(
+        (ListenerRow(int(flat[i]), name, flat[i + 2], int(flat[i + 1]))
+         for i in range(0, len(flat), 3)), key=lambda li: li.rule_index)
+    trigger = {"name": tname, "id": tid, "ts": int(tts), "data": matcher.loads_json(tdata)}
+    return BucketRun(run_id, int(started), trigger, tuple(listeners))
+
+
+def bucket_changes(name: str, reply: list[Any]) -> BucketChanges | None:
+    status = reply[1]
+    if status == "reload":
+        return None
+    if status == "reset":
+        return BucketChanges(reply[2], reset=True)
+    return BucketChanges(reply[2], [bucket_run(name, r) for r in reply[3]], list(reply[4]))
+
+
+def window_event_json(event: dict[str, Any], data_json: str) -> str:
+    """The event as the window stream keeps it: the data object as the client sent it."""
+    head = json.dumps({"name": event["name"], "id": event["id"], "ts": event["ts"]})
+    return f"{head[:-1]}, \"data\": {data_json}}}"
+
+
+def cancellation_json(c: Cancellation) -> str:
+    return json.dumps({"id": c.id, "app_id": c.app_id, "function_id": c.function_id,
+                       "started_after": c.started_after, "started_before": c.started_before,
+                       "condition": c.condition, "created_at": c.created_at})
+
+
+def cancellation(env: str, text: str, count: int = 0) -> Cancellation:
+    o = json.loads(text)
+    return Cancellation(o["id"], env, o["app_id"], o["function_id"], o["started_after"],
+                        o["started_before"], o["condition"], o["created_at"], count)
+
+
+def cancellation_function_key(c: Cancellation) -> str:
+    return function_key(c.app_id, c.function_id)

@@ -1,0 +1,104 @@
+-- Shared by every script (after the generated key prelude): run hashes, change logs.
+
+-- A change log keeps at least this many entries, and at most about as many as its bucket
+-- has runs: a replica further behind than that reloads the bucket, which costs no more
+-- than replaying the log would.
+local LOG_MIN = 256
+
+-- A run hash keeps each stored listener in a field l<rule index> = "<expires>:<n>:<event
+-- name of n bytes><expression>" (length-prefixed: names may hold any character).
+local function parse_listener(v)
+  local c1 = string.find(v, ':', 1, true)
+  local c2 = string.find(v, ':', c1 + 1, true)
+  local n = tonumber(string.sub(v, c1 + 1, c2 - 1))
+  return string.sub(v, c2 + 1, c2 + n), string.sub(v, 1, c1 - 1), string.sub(v, c2 + n + 1)
+end
+
+local function hash(flat)
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+-- Append to a bucket's change log. Ids are "<epoch>-<n>": the epoch is new each time the
+-- log is created, so a replica holding a cursor into a deleted log notices and reloads.
+local function log_add(name, op, run)
+  local epoch = redis.call('HGET', K.log_epochs(), name)
+  if not epoch then
+    epoch = redis.call('HINCRBY', K.meta(), 'lepoch', 1)
+    redis.call('HSET', K.log_epochs(), name, epoch)
+  end
+  local cap = math.max(LOG_MIN, redis.call('SCARD', K.bucket(name)))
+  redis.call('XADD', K.log(name), 'MAXLEN', '~', cap, epoch .. '-*', 'o', op, 'r', run)
+end
+
+-- A run leaves a bucket: logged, or — the bucket now empty — the log goes with it.
+local function bucket_remove(name, run)
+  redis.call('SREM', K.bucket(name), run)
+  if redis.call('SCARD', K.bucket(name)) == 0 then
+    redis.call('DEL', K.log(name))
+    redis.call('HDEL', K.log_epochs(), name)
+  else
+    log_add(name, '-', run)
+  end
+end
+
+-- pending -> status: every listener removed (from its bucket, the expiry index and the
+-- run hash), the run out of its function's pending index and into the ended index.
+local function end_run(run, status, now)
+  local rk = K.run(run)
+  local fields = hash(redis.call('HGETALL', rk))
+  local names, drop, removed = {}, {}, 0
+  for f, v in pairs(fields) do
+    if string.sub(f, 1, 1) == 'l' then
+      names[(parse_listener(v))] = true
+      redis.call('ZREM', K.expiry(), run .. '/' .. string.sub(f, 2))
+      drop[#drop + 1] = f
+      removed = removed + 1
+    end
+  end
+  if #drop > 0 then redis.call('HDEL', rk, unpack(drop)) end
+  local out = {}
+  for name in pairs(names) do
+    bucket_remove(name, run)
+    out[#out + 1] = name
+  end
+  redis.call('HSET', rk, 'st', status, 'ea', now)
+  redis.call('ZREM', K.pending_by_function(K.function_key(fields.a, fields.f)),
+             K.start_member(fields.s, run))
+  redis.call('ZADD', K.ended(), now, run)
+  redis.call('HINCRBY', K.meta(), 'listeners', -removed)
+  return fields, removed, out
+end
+
+-- A pending run's listeners on one event name, as a replica's index adds them:
+-- {run, started, trigger id, name, ts, data, {rule, expires, expression, ...}} or nil.
+local function bucket_run(run, name)
+  local fields = hash(redis.call('HGETALL', K.run(run)))
+  if fields.st ~= 'p' then return nil end
+  local ls = {}
+  for f, v in pairs(fields) do
+    if string.sub(f, 1, 1) == 'l' then
+      local event, expires, expression = parse_listener(v)
+      if event == name then
+        ls[#ls + 1] = string.sub(f, 2)
+        ls[#ls + 1] = expires
+        ls[#ls + 1] = expression
+      end
+    end
+  end
+  if #ls == 0 then return nil end
+  return {run, fields.s, fields.ti, fields.tn, fields.tt, fields.td, ls}
+end
+
+-- Forget one late-window name (idle past the window, or evicted to stay under a cap).
+local function window_drop(name)
+  local wk = K.window(name)
+  local n = redis.call('XLEN', wk)
+  local b = tonumber(redis.call('HGET', K.window_bytes(), name) or '0')
+  redis.call('DEL', wk)
+  redis.call('HDEL', K.window_bytes(), name)
+  redis.call('ZREM', K.window_names(), name)
+  redis.call('HINCRBY', K.meta(), 'wev', -n)
+  redis.call('HINCRBY', K.meta(), 'wby', -b)
+end

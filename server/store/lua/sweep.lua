@@ -1,0 +1,64 @@
+-- One bounded sweep step of an environment: expired listeners, acknowledged decisions and
+-- ended runs past the retention, late-window names idle past the window. Idempotent, so
+-- every replica may run it at once.
+-- ARGV: prefix, now, purge before, limit, window ms. Returns {expired, decisions, runs}.
+local now, before, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+local expired = redis.call('ZRANGEBYSCORE', K.expiry(), '-inf', '(' .. now, 'LIMIT', 0, limit)
+for _, member in ipairs(expired) do
+  local slash = string.find(member, '/', 1, true)
+  local run, field = string.sub(member, 1, slash - 1), 'l' .. string.sub(member, slash + 1)
+  local rk = K.run(run)
+  local v = redis.call('HGET', rk, field)
+  redis.call('ZREM', K.expiry(), member)
+  if v then
+    local name = parse_listener(v)
+    redis.call('HDEL', rk, field)
+    redis.call('HINCRBY', K.meta(), 'listeners', -1)
+    local still = false
+    for f, w in pairs(hash(redis.call('HGETALL', rk))) do
+      if string.sub(f, 1, 1) == 'l' and parse_listener(w) == name then still = true end
+    end
+    -- Not logged: every replica drops expired listeners by time on its own.
+    if not still then
+      redis.call('SREM', K.bucket(name), run)
+      if redis.call('SCARD', K.bucket(name)) == 0 then
+        redis.call('DEL', K.log(name))
+        redis.call('HDEL', K.log_epochs(), name)
+      end
+    end
+  end
+end
+
+local acked = redis.call('ZRANGEBYSCORE', K.acked(), '-inf', '(' .. before, 'LIMIT', 0, limit)
+for _, id in ipairs(acked) do
+  redis.call('HDEL', K.decisions(), id)
+  redis.call('ZREM', K.acked(), id)
+end
+
+-- Runs with a decision nobody acknowledged yet stay (the runner has not heard of it).
+local purged, offset = 0, 0
+local ended = redis.call('ZRANGEBYSCORE', K.ended(), '-inf', '(' .. before, 'LIMIT', 0, limit)
+for _, run in ipairs(ended) do
+  local rk = K.run(run)
+  local h = redis.call('HMGET', rk, 'd', 'a', 'f')
+  if h[1] and redis.call('ZSCORE', K.unacked(), h[1]) then
+    offset = offset + 1
+  else
+    if h[2] then
+      local fk = K.function_key(h[2], h[3])
+      if redis.call('HINCRBY', K.function_runs(), fk, -1) <= 0 then
+        redis.call('HDEL', K.function_runs(), fk)
+      end
+    end
+    redis.call('DEL', rk)
+    redis.call('ZREM', K.ended(), run)
+    purged = purged + 1
+  end
+end
+
+local stale = redis.call('ZRANGEBYSCORE', K.window_names(), '-inf',
+                         '(' .. string.format('%.0f', tonumber(now) - tonumber(ARGV[5])),
+                         'LIMIT', 0, limit)
+for _, name in ipairs(stale) do window_drop(name) end
+return {#expired, #acked, purged, offset}

@@ -1,0 +1,84 @@
+-- Publish step: append the events to the late window, THEN read the named buckets'
+-- change logs after each cursor (the order is what closes the late-listener race).
+-- ARGV: prefix, now, window ms, max events per name, max events, max bytes,
+--   e, e × (name, event JSON, size), b, b × (name, cursor or "").
+-- Returns b × {name, "ok", cursor, added, removed} | {name, "reset", cursor} | {name, "reload"}.
+local now = tonumber(ARGV[2])
+local window_ms, per_name = tonumber(ARGV[3]), tonumber(ARGV[4])
+local cap_events, cap_bytes = tonumber(ARGV[5]), tonumber(ARGV[6])
+
+-- Ids are "<received ms>-<n>", never below the name's last id (replica clocks differ).
+-- Bytes are an estimate: what MAXLEN/MINID trim is charged pro rata.
+local function window_add(name, json, size)
+  local wk = K.window(name)
+  local ms = math.max(now, tonumber(redis.call('ZSCORE', K.window_names(), name) or '0'))
+  local before = redis.call('XLEN', wk)
+  local bytes = tonumber(redis.call('HGET', K.window_bytes(), name) or '0')
+  redis.call('XADD', wk, 'MAXLEN', '~', per_name, string.format('%.0f', ms) .. '-*', 'e', json)
+  redis.call('XTRIM', wk, 'MINID', '~', string.format('%.0f', now - window_ms))
+  local after = redis.call('XLEN', wk)
+  local left = bytes
+  if before > 0 and after < before + 1 then
+    left = bytes - math.floor(bytes * (before + 1 - after) / before)
+  end
+  redis.call('HSET', K.window_bytes(), name, left + size)
+  redis.call('ZADD', K.window_names(), ms, name)
+  redis.call('HINCRBY', K.meta(), 'wev', after - before)
+  redis.call('HINCRBY', K.meta(), 'wby', left + size - bytes)
+end
+
+-- Names nobody appended to within the window, then the oldest names while over a cap.
+local function window_evict()
+  local stale = redis.call('ZRANGEBYSCORE', K.window_names(), '-inf',
+                           '(' .. string.format('%.0f', now - window_ms), 'LIMIT', 0, 32)
+  for _, name in ipairs(stale) do window_drop(name) end
+  for _ = 1, 32 do
+    local m = redis.call('HMGET', K.meta(), 'wev', 'wby')
+    if tonumber(m[1] or '0') <= cap_events and tonumber(m[2] or '0') <= cap_bytes then return end
+    local oldest = redis.call('ZRANGE', K.window_names(), 0, 0)[1]
+    if not oldest then return end
+    window_drop(oldest)
+  end
+end
+
+local function seq_of(id)
+  return tonumber(string.sub(id, string.find(id, '-', 1, true) + 1))
+end
+
+local function bucket_changes(name, cursor)
+  local epoch = redis.call('HGET', K.log_epochs(), name)
+  if not epoch then
+    if redis.call('SCARD', K.bucket(name)) == 0 then return {name, 'reset', '0-0'} end
+    return {name, 'reload'}
+  end
+  if cursor == '' or string.sub(cursor, 1, string.find(cursor, '-', 1, true) - 1) ~= epoch then
+    return {name, 'reload'}
+  end
+  local lk = K.log(name)
+  local first = redis.call('XRANGE', lk, '-', '+', 'COUNT', 1)[1]
+  if first and seq_of(first[1]) > seq_of(cursor) + 1 then return {name, 'reload'} end
+  local added, removed, last = {}, {}, cursor
+  for _, e in ipairs(redis.call('XRANGE', lk, '(' .. cursor, '+')) do
+    last = e[1]
+    if e[2][2] == '+' then
+      local r = bucket_run(e[2][4], name)
+      if r then added[#added + 1] = r end
+    else
+      removed[#removed + 1] = e[2][4]
+    end
+  end
+  return {name, 'ok', last, added, removed}
+end
+
+local pos = 7
+for _ = 1, tonumber(ARGV[pos]) do
+  window_add(ARGV[pos + 1], ARGV[pos + 2], tonumber(ARGV[pos + 3]))
+  pos = pos + 3
+end
+if tonumber(ARGV[7]) > 0 then window_evict() end
+pos = pos + 1
+local out = {}
+for j = 1, tonumber(ARGV[pos]) do
+  out[j] = bucket_changes(ARGV[pos + 2 * j - 1], ARGV[pos + 2 * j])
+end
+return out
