@@ -26,7 +26,7 @@ from typing import Any
 import matcher
 
 from .errors import Unavailable
-from .store import BucketChanges, BucketRun, Cursor, RecentEvent, Store
+from .store import BucketChanges, BucketRun, Cursor, LogMoves, RecentEvent, Store
 
 log = logging.getLogger("cancelmatch.engine")
 
@@ -151,6 +151,19 @@ class TenantCache:
             del self._buckets[old]
 
     # ------------------------------------------------------------------ own writes
+
+    def fast_forward(self, moves: LogMoves, empty: Collection[str] = ()) -> None:
+        """After a write step of ours: skip its own log entries where nothing else came
+        in between (they are applied here already); otherwise a later sync replays them.
+
+        A log the step created (``before`` = "") is skipped only for buckets that were
+        empty here before the step (``empty``): no log means an empty bucket in the store,
+        so the copy matched it; a non-empty copy may hold listeners the store dropped."""
+        for name, (before, after) in moves.items():
+            bucket = self._buckets.get(name)
+            if bucket is not None and (bucket.cursor == before if before
+                                       else name in empty):
+                bucket.cursor = after
 
     def add(self, name: str, listener_id: str, **kwargs: Any) -> matcher.AddResult:
         """Add one listener to a loaded bucket (the engine's own registration)."""

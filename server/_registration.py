@@ -116,6 +116,7 @@ class Registration:
             core.guard()
             now = core.clock()
             tenant.warm(names, now)
+            empty = {n for n in names if not tenant.listeners(n)}
             staged: list[_Staged] = []
             try:
                 for c in checked:
@@ -133,6 +134,7 @@ class Registration:
                                "with a different function, start time, trigger or rules")
             _unstage(tenant, [s for s, ex in zip(staged, out.existing, strict=True)
                               if ex is not None])
+            tenant.fast_forward(out.moves, empty)
             return self._decide(tenant, checked, staged, out, now)
 
     def _stage(self, tenant: TenantCache, c: CheckedRun, s: _Staged) -> None:

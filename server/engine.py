@@ -171,9 +171,10 @@ class Engine:
         tenant = self.tenant(env)
         with tenant.lock:
             self.guard()
-            found, removed, names = self.step(self.store.finish, env, run_id, self.clock())
-            tenant.remove_run(run_id, names)
-        return found, removed
+            done = self.step(self.store.finish, env, run_id, self.clock())
+            tenant.remove_run(run_id, done.buckets)
+            tenant.fast_forward(done.moves)
+        return done.found, done.removed
 
     # ------------------------------------------------------------------ events and decisions
 
@@ -232,10 +233,11 @@ class Engine:
         if not orders:
             return []
         done = self.step(self.store.cancel, tenant.env, orders, now)
-        for c in done:
+        for c in done.decided:
             tenant.remove_run(c.decision.run_id, c.buckets)
             self.metrics.decision_made(tenant.env, c.decision.cause)
-        return [c.decision for c in done]
+        tenant.fast_forward(done.moves)
+        return [c.decision for c in done.decided]
 
     def ack_decisions(self, env: str, decision_ids: list[str]) -> int:
         env = check.env_name(env)

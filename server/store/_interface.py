@@ -27,7 +27,12 @@ from .._model import Cancellation, CancelOrder, Decision, Event, Rule
 from .._window import Entry, KeyOf
 
 Cursor = str
-"""A position in one bucket's change log: "everything before it is applied"."""
+"""A position in one bucket's change log: "everything up to it is applied"."""
+
+LogMoves = dict[str, tuple[Cursor, Cursor]]
+"""Per bucket, where a write step found its change log and where it left it. A replica
+whose cursor is the first has applied this step's own entries itself and may move to the
+second without reading them back (the entries in between are all its own)."""
 
 Probes = list[tuple[tuple[str, ...], tuple[Any, ...]]]
 
@@ -80,6 +85,7 @@ class Registered:
     conflict: int | None
     existing: list[ExistingRun | None] = field(default_factory=list)
     cancellations: dict[tuple[str, str], list[Cancellation]] = field(default_factory=dict)
+    moves: LogMoves = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,24 @@ class Cancelled:
 
     decision: Decision
     buckets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CancelStep:
+    """Outcome of :meth:`Store.cancel`: the runs it decided (in order) and its log moves."""
+
+    decided: list[Cancelled] = field(default_factory=list)
+    moves: LogMoves = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FinishStep:
+    """Outcome of :meth:`Store.finish`."""
+
+    found: bool
+    removed: int = 0
+    buckets: tuple[str, ...] = ()
+    moves: LogMoves = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -171,13 +195,13 @@ class Store(Protocol):
         :meth:`recent_keyed` afterwards sees every event appended before this step.
         """
 
-    def cancel(self, env: str, orders: Sequence[CancelOrder], now: int) -> list[Cancelled]:
+    def cancel(self, env: str, orders: Sequence[CancelOrder], now: int) -> CancelStep:
         """Each still-pending run: pending → cancelled, its listeners removed and one
         decision appended, atomically per run. Runs no longer pending are skipped, so
         two replicas (or an event and a bulk cancellation) never decide a run twice."""
 
-    def finish(self, env: str, run_id: str, now: int) -> tuple[bool, int, tuple[str, ...]]:
-        """(found, listeners removed, their event names); only a pending run changes."""
+    def finish(self, env: str, run_id: str, now: int) -> FinishStep:
+        """Only a pending run changes: its listeners go (their count and event names)."""
 
     def get_run(self, env: str, run_id: str) -> dict[str, Any] | None: ...
 

@@ -40,8 +40,11 @@ from ._interface import (
     BucketChanges,
     BucketRun,
     Cancelled,
+    CancelStep,
     Cursor,
+    FinishStep,
     ListenerRow,
+    LogMoves,
     NewRun,
     Probes,
     RecentEvent,
@@ -222,7 +225,7 @@ class RedisStore:
         reply = self._call("register", env, args)
         if reply[0] != -1:
             return Registered(int(reply[0]))
-        _, rows, windows, cx = reply
+        _, rows, windows, cx, moves = reply
         existing = [None if row == 0 else codec.existing(env, r.run_id, row)
                     for r, row in zip(runs, rows, strict=True)]
         with self._mirror_lock:
@@ -230,7 +233,7 @@ class RedisStore:
                 self._mirror(env, name, entries)
         cancellations = {pair: [codec.cancellation(env, text) for text in texts]
                          for pair, texts in zip(pairs, cx, strict=True)}
-        return Registered(None, existing, cancellations)
+        return Registered(None, existing, cancellations, codec.moves(moves))
 
     def _window_start(self, env: str, name: str, now: int) -> str:
         """Where the mirror of (env, name) reads from: after its cursor, or — mirror
@@ -249,7 +252,7 @@ class RedisStore:
         if (env, name) not in self.window:
             self._cursors.pop((env, name), None)
 
-    def cancel(self, env: str, orders: Sequence[CancelOrder], now: int) -> list[Cancelled]:
+    def cancel(self, env: str, orders: Sequence[CancelOrder], now: int) -> CancelStep:
         chunks = [list(orders[i:i + self.CANCEL_CHUNK])
                   for i in range(0, len(orders), self.CANCEL_CHUNK)]
         calls = []
@@ -261,19 +264,21 @@ class RedisStore:
             calls.append(args)
         replies = self._pipelined("cancel", env, calls)
         by_run = {o.run_id: o for o in orders}
-        out, head = [], 0
-        for reply in replies:
-            for row in reply:
+        out: list[Cancelled] = []
+        head, moves = 0, LogMoves()
+        for rows, flat in replies:
+            for row in rows:
                 d, seq = codec.decided(env, by_run[row[0]], row, now)
                 out.append(Cancelled(d, tuple(row[9])))
                 head = max(head, seq)
+            moves = codec.chain(moves, codec.moves(flat))
         if head:
             self.tails.notify(env, head)
-        return out
+        return CancelStep(out, moves)
 
-    def finish(self, env: str, run_id: str, now: int) -> tuple[bool, int, tuple[str, ...]]:
-        found, removed, names = self._call("finish", env, [now, run_id])
-        return bool(found), int(removed), tuple(names)
+    def finish(self, env: str, run_id: str, now: int) -> FinishStep:
+        found, removed, names, moves = self._call("finish", env, [now, run_id])
+        return FinishStep(bool(found), int(removed), tuple(names), codec.moves(moves))
 
     # ------------------------------------------------------------------ listener cache
 

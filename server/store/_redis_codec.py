@@ -14,7 +14,7 @@ import matcher
 
 from .._decisions import make_decision
 from .._model import Cancellation, CancelOrder, Decision, Rule
-from ._interface import BucketChanges, BucketRun, ExistingRun, ListenerRow, NewRun
+from ._interface import BucketChanges, BucketRun, ExistingRun, ListenerRow, LogMoves, NewRun
 from ._redis_keys import function_key
 
 
@@ -127,3 +127,19 @@ def cancellation(env: str, text: str, count: int = 0) -> Cancellation:
 
 def cancellation_function_key(c: Cancellation) -> str:
     return function_key(c.app_id, c.function_id)
+
+
+def moves(flat: list[Any]) -> LogMoves:
+    return {flat[i]: (flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)}
+
+
+def chain(first: LogMoves, then: LogMoves) -> LogMoves:
+    """Two consecutive steps' moves as one: a log the second found where the first left
+    it moved from the first's start; otherwise (someone wrote between) the second alone
+    counts, from its own start."""
+    out = dict(first)
+    for name, (before, after) in then.items():
+        prior = out.get(name)
+        out[name] = (prior[0], after) if prior is not None and prior[1] == before else (
+            before, after)
+    return out

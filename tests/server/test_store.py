@@ -66,7 +66,8 @@ def test_cancel_is_exactly_once_under_races(store_target: str) -> None:
 
     def race(k: int) -> None:
         for i in range(0, 50, 5):
-            got[k] += [c.decision.run_id for c in stores[k].cancel("prod", orders[i:i + 5], T)]
+            got[k] += [c.decision.run_id
+                       for c in stores[k].cancel("prod", orders[i:i + 5], T).decided]
 
     threads = [threading.Thread(target=race, args=(k,)) for k in range(4)]
     for t in threads:
@@ -83,11 +84,11 @@ def test_cancel_is_exactly_once_under_races(store_target: str) -> None:
 def test_cancel_removes_listeners_and_reports_buckets(store: Store) -> None:
     store.register("prod", [_run(_rid(1), events=("x/deleted", "x/updated", "x/deleted"))], T, {})
     assert store.pending_listener_count() == 3
-    (c,) = store.cancel("prod", [CancelOrder(_rid(1), "event", 2, "ev", "x/deleted")], T)
+    (c,) = store.cancel("prod", [CancelOrder(_rid(1), "event", 2, "ev", "x/deleted")], T).decided
     assert sorted(c.buckets) == ["x/deleted", "x/updated"]
     assert store.listeners_of_run("prod", _rid(1)) == []
     assert store.pending_listener_count() == 0
-    assert store.cancel("prod", [CancelOrder(_rid(1), "event")], T) == []
+    assert store.cancel("prod", [CancelOrder(_rid(1), "event")], T).decided == []
     assert c.decision.function_cancelled_event["data"]["event"]["data"] == {
         "a": 10000000000000000001}  # the trigger's integers stay exact
 
@@ -95,7 +96,7 @@ def test_cancel_removes_listeners_and_reports_buckets(store: Store) -> None:
 def test_decisions_page_ack_and_env_scope(store: Store) -> None:
     store.register("prod", [_run(_rid(i)) for i in range(3)], T, {})
     store.register("staging", [_run(_rid(9))], T, {})
-    decided = store.cancel("prod", [CancelOrder(_rid(i), "event") for i in range(3)], T)
+    decided = store.cancel("prod", [CancelOrder(_rid(i), "event") for i in range(3)], T).decided
     store.cancel("staging", [CancelOrder(_rid(9), "bulk", cancellation_id="c")], T)
     page, head = store.unacked_after("prod", 0, 2)
     assert [d.run_id for _, d in page] == [_rid(0), _rid(1)]
@@ -136,11 +137,15 @@ def test_wait_decisions_wakes_on_a_decision_of_another_client(store_target: str)
 
 def test_finish_keeps_cancelled_runs(store: Store) -> None:
     store.register("prod", [_run(_rid(1)), _run(_rid(2))], T, {})
-    assert store.finish("prod", _rid(1), T) == (True, 1, ("x/deleted",))
-    assert store.finish("prod", _rid(1), T) == (True, 0, ())
+    def finish(run_id: str) -> tuple[bool, int, tuple[str, ...]]:
+        done = store.finish("prod", run_id, T)
+        return done.found, done.removed, done.buckets
+
+    assert finish(_rid(1)) == (True, 1, ("x/deleted",))
+    assert finish(_rid(1)) == (True, 0, ())
     store.cancel("prod", [CancelOrder(_rid(2), "event")], T)
-    assert store.finish("prod", _rid(2), T) == (True, 0, ())
-    assert store.finish("prod", _rid(3), T) == (False, 0, ())
+    assert finish(_rid(2)) == (True, 0, ())
+    assert finish(_rid(3)) == (False, 0, ())
     row = store.get_run("prod", _rid(2))
     assert row is not None and row["status"] == "cancelled"
 
@@ -295,3 +300,23 @@ def test_unreachable_redis_fails_fast_and_recovers(tmp_path: Path) -> None:
     assert store.get_run("prod", _rid(2)) is not None
     store.close()
     server.stop()
+
+
+def test_write_steps_report_their_log_moves(redis_target: str) -> None:
+    """A replica whose cursor is where a step of its own found the log may skip that
+    step's entries; a step after someone else's write reports its own start."""
+    a, b = _open(redis_target), _open(redis_target)
+    first = a.register("prod", [_run(_rid(0))], T, {})
+    assert first.moves["x/deleted"][0] == ""  # the log is new: nothing to skip safely
+    cursor, chunks = a.load_bucket("prod", "x/deleted")
+    list(chunks)
+    second = a.register("prod", [_run(_rid(1))], T, {})
+    before, after = second.moves["x/deleted"]
+    assert before == cursor and after > cursor
+    b.register("prod", [_run(_rid(2))], T, {})  # someone else writes
+    third = a.cancel("prod", [CancelOrder(_rid(1), "event")], T)
+    assert third.moves["x/deleted"][0] != after
+    finish = a.finish("prod", _rid(0), T)
+    assert finish.moves["x/deleted"][0] == third.moves["x/deleted"][1]
+    a.close()
+    b.close()

@@ -20,16 +20,41 @@ local function hash(flat)
   return t
 end
 
+-- Where this script found each log it appended to, and where it left it: the calling
+-- replica skips its own entries when its cursor is the first ("" = the log is new).
+local MOVES = {}
+
+local function moves()
+  local out = {}
+  for name, m in pairs(MOVES) do
+    out[#out + 1] = name
+    out[#out + 1] = m[1]
+    out[#out + 1] = m[2]
+  end
+  return out
+end
+
+-- Per log touched by this script: its epoch and trim length, read once.
+local EPOCHS, CAPS = {}, {}
+
 -- Append to a bucket's change log. Ids are "<epoch>-<n>": the epoch is new each time the
 -- log is created, so a replica holding a cursor into a deleted log notices and reloads.
 local function log_add(name, op, run)
-  local epoch = redis.call('HGET', K.log_epochs(), name)
+  local epoch = EPOCHS[name]
+  if epoch == nil then
+    epoch = redis.call('HGET', K.log_epochs(), name)
+    local before = ''
+    if epoch then before = redis.call('XREVRANGE', K.log(name), '+', '-', 'COUNT', 1)[1][1] end
+    MOVES[name] = {before, before}
+    CAPS[name] = math.max(LOG_MIN, redis.call('SCARD', K.bucket(name)))
+  end
   if not epoch then
     epoch = redis.call('HINCRBY', K.meta(), 'lepoch', 1)
     redis.call('HSET', K.log_epochs(), name, epoch)
   end
-  local cap = math.max(LOG_MIN, redis.call('SCARD', K.bucket(name)))
-  redis.call('XADD', K.log(name), 'MAXLEN', '~', cap, epoch .. '-*', 'o', op, 'r', run)
+  EPOCHS[name] = epoch
+  MOVES[name][2] = redis.call('XADD', K.log(name), 'MAXLEN', '~', CAPS[name], epoch .. '-*',
+                              'o', op, 'r', run)
 end
 
 -- A run leaves a bucket: logged, or — the bucket now empty — the log goes with it.
@@ -38,14 +63,23 @@ local function bucket_remove(name, run)
   if redis.call('SCARD', K.bucket(name)) == 0 then
     redis.call('DEL', K.log(name))
     redis.call('HDEL', K.log_epochs(), name)
+    MOVES[name], EPOCHS[name], CAPS[name] = nil, nil, nil
   else
     log_add(name, '-', run)
   end
 end
 
+-- Counters a script changes, written once at its end (flush_counts).
+local LISTENERS = 0
+
+local function flush_counts()
+  if LISTENERS ~= 0 then redis.call('HINCRBY', K.meta(), 'listeners', LISTENERS) end
+end
+
 -- pending -> status: every listener removed (from its bucket, the expiry index and the
 -- run hash), the run out of its function's pending index and into the ended index.
-local function end_run(run, status, now)
+-- ``extra`` are more fields to set on the run in the same HSET (a decision's).
+local function end_run(run, status, now, extra)
   local rk = K.run(run)
   local fields = hash(redis.call('HGETALL', rk))
   local names, drop, removed = {}, {}, 0
@@ -63,11 +97,13 @@ local function end_run(run, status, now)
     bucket_remove(name, run)
     out[#out + 1] = name
   end
-  redis.call('HSET', rk, 'st', status, 'ea', now)
+  local set = {'st', status, 'ea', now}
+  for _, v in ipairs(extra or {}) do set[#set + 1] = v end
+  redis.call('HSET', rk, unpack(set))
   redis.call('ZREM', K.pending_by_function(K.function_key(fields.a, fields.f)),
              K.start_member(fields.s, run))
   redis.call('ZADD', K.ended(), now, run)
-  redis.call('HINCRBY', K.meta(), 'listeners', -removed)
+  LISTENERS = LISTENERS - removed
   return fields, removed, out
 end
 

@@ -4,7 +4,7 @@
 -- ARGV: prefix, now, n, n × (run, app, fn, started, trigger id, name, ts, data, rules,
 --   fingerprint, k, k × (rule, event, expires, expression)), w, w × (name, XRANGE start),
 --   f, f × function key.
--- Returns {conflict index} (0-based, nothing written) or {-1, existing, windows, cx}.
+-- Returns {conflict index} (0-based, nothing written) or {-1, existing, windows, cx, moves}.
 local now = ARGV[2]
 local pos = 4  -- the next unread argument
 local runs = {}
@@ -23,16 +23,18 @@ end
 
 -- Pass 1: a run id stored (or earlier in this batch) with another fingerprint is a
 -- conflict, unless that run was cancelled (then it answers with its decision).
-local seen = {}
+local seen, stored = {}, {}
 for k, r in ipairs(runs) do
   if not seen[r.id] then
     local h = redis.call('HMGET', K.run(r.id), 'st', 'fp')
+    stored[r.id] = h[1] and true or false
     seen[r.id] = h[1] and {h[1], h[2]} or {'p', r.fp}
   end
   if seen[r.id][2] ~= r.fp and seen[r.id][1] ~= 'c' then return {k - 1} end
 end
 
 -- Pass 2: insert.
+local function_runs = {}
 local function insert(r)
   local args = {'a', r.a, 'f', r.f, 's', r.s, 'ti', r.ti, 'tn', r.tn, 'tt', r.tt, 'td', r.td,
                 'r', r.rules, 'fp', r.fp, 'st', 'p', 'ra', now}
@@ -50,20 +52,22 @@ local function insert(r)
   end
   local fk = K.function_key(r.a, r.f)
   redis.call('ZADD', K.pending_by_function(fk), 0, K.start_member(r.s, r.id))
-  redis.call('HINCRBY', K.function_runs(), fk, 1)
-  redis.call('HINCRBY', K.meta(), 'listeners', #r.listeners)
+  function_runs[fk] = (function_runs[fk] or 0) + 1
+  LISTENERS = LISTENERS + #r.listeners
 end
 
 local existing = {}
 for k, r in ipairs(runs) do
-  local rk = K.run(r.id)
-  if redis.call('EXISTS', rk) == 1 then
-    existing[k] = redis.call('HGETALL', rk)
+  if stored[r.id] then
+    existing[k] = redis.call('HGETALL', K.run(r.id))
   else
     insert(r)
+    stored[r.id] = true  -- a second copy in this batch finds the first
     existing[k] = 0
   end
 end
+for fk, n in pairs(function_runs) do redis.call('HINCRBY', K.function_runs(), fk, n) end
+flush_counts()
 
 local windows = {}
 for j = 1, tonumber(ARGV[pos]) do
@@ -79,4 +83,4 @@ for j = 1, tonumber(ARGV[pos]) do
   end
   cx[j] = rows
 end
-return {-1, existing, windows, cx}
+return {-1, existing, windows, cx, moves()}

@@ -14,7 +14,7 @@ for _, member in ipairs(expired) do
   if v then
     local name = parse_listener(v)
     redis.call('HDEL', rk, field)
-    redis.call('HINCRBY', K.meta(), 'listeners', -1)
+    LISTENERS = LISTENERS - 1
     local still = false
     for f, w in pairs(hash(redis.call('HGETALL', rk))) do
       if string.sub(f, 1, 1) == 'l' and parse_listener(w) == name then still = true end
@@ -29,6 +29,8 @@ for _, member in ipairs(expired) do
     end
   end
 end
+
+flush_counts()
 
 local acked = redis.call('ZRANGEBYSCORE', K.acked(), '-inf', '(' .. before, 'LIMIT', 0, limit)
 for _, id in ipairs(acked) do
