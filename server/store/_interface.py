@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .._model import Cancellation, CancelOrder, Decision, Event, Rule
 from .._window import Entry, KeyOf
@@ -37,9 +37,9 @@ second without reading them back (the entries in between are all its own)."""
 Probes = list[tuple[tuple[str, ...], tuple[Any, ...]]]
 
 
-@dataclass(frozen=True)
-class ListenerRow:
-    """One stored listener of a run: rule index, event name, expression, expiry."""
+class ListenerRow(NamedTuple):
+    """One stored listener of a run: rule index, event name, expression, expiry.
+    (A tuple: a bucket load makes a million of them.)"""
 
     rule_index: int
     event: str
@@ -115,8 +115,7 @@ class FinishStep:
     moves: LogMoves = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class BucketRun:
+class BucketRun(NamedTuple):
     """A pending run's listeners in one bucket, with what the index needs to add them."""
 
     run_id: str

@@ -303,11 +303,30 @@ class RedisStore:
         scan, cursor, runs = self._call("load", env, [name, "0", self.LOAD_CHUNK, "first"])
         return cursor, self._chunks(env, name, scan, runs)
 
-    def _chunks(self, env: str, name: str, scan: str, runs: list[Any]) -> Iterator[list[BucketRun]]:
-        yield [codec.bucket_run(name, r) for r in runs]
-        while scan != "0":
-            scan, _, runs = self._call("load", env, [name, scan, self.LOAD_CHUNK, ""])
-            yield [codec.bucket_run(name, r) for r in runs]
+    def _chunks(self, env: str, name: str, scan: str,
+                flat: list[Any]) -> Iterator[list[BucketRun]]:
+        """Chunks in order; the next one is fetched while this one is decoded and added
+        (Redis works on chunk k+1 while Python works on chunk k)."""
+        while True:
+            ahead: list[Any] = []
+            fetch = None
+            if scan != "0":
+                fetch = threading.Thread(target=lambda s=scan, into=ahead: into.append(
+                    self._fetch(env, name, s)), daemon=True)
+                fetch.start()
+            yield codec.bucket_runs(name, flat)
+            if fetch is None:
+                return
+            fetch.join()
+            if isinstance(ahead[0], BaseException):
+                raise ahead[0]
+            scan, _, flat = ahead[0]
+
+    def _fetch(self, env: str, name: str, scan: str) -> Any:
+        try:
+            return self._call("load", env, [name, scan, self.LOAD_CHUNK, ""])
+        except BaseException as exc:  # re-raised by the consumer, in its thread
+            return exc
 
     def recent_keyed(self, env: str, name: str, now: int, since: int,
                      probes: Probes | None, key_of: KeyOf) -> list[Entry]:

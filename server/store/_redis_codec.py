@@ -89,13 +89,20 @@ def decided(env: str, order: CancelOrder, reply: list[Any], now: int) -> tuple[D
     return make_decision(row, order, decision_id=did, decided_at=now), int(seq)
 
 
-def bucket_run(name: str, reply: list[Any]) -> BucketRun:
-    run_id, started, tid, tname, tts, tdata, flat = reply
-    listeners = sorted(
-        (ListenerRow(int(flat[i]), name, flat[i + 2], int(flat[i + 1]))
-         for i in range(0, len(flat), 3)), key=lambda li: li.rule_index)
-    trigger = {"name": tname, "id": tid, "ts": int(tts), "data": matcher.loads_json(tdata)}
-    return BucketRun(run_id, int(started), trigger, tuple(listeners))
+def bucket_runs(name: str, flat: list[Any]) -> list[BucketRun]:
+    """lib.lua ``bucket_run``'s flat records → BucketRuns (listeners in rule order)."""
+    out, i, n, loads = [], 0, len(flat), matcher.loads_json
+    while i < n:
+        run_id, started, tid, tname, tts, tdata, k = flat[i:i + 7]
+        i += 7
+        listeners = [ListenerRow(int(flat[j]), name, flat[j + 2], int(flat[j + 1]))
+                     for j in range(i, i + 3 * int(k), 3)]
+        i += 3 * int(k)
+        if len(listeners) > 1:
+            listeners.sort()
+        trigger = {"name": tname, "id": tid, "ts": int(tts), "data": loads(tdata)}
+        out.append(BucketRun(run_id, int(started), trigger, tuple(listeners)))
+    return out
 
 
 def bucket_changes(name: str, reply: list[Any]) -> BucketChanges | None:
@@ -104,7 +111,7 @@ def bucket_changes(name: str, reply: list[Any]) -> BucketChanges | None:
         return None
     if status == "reset":
         return BucketChanges(reply[2], reset=True)
-    return BucketChanges(reply[2], [bucket_run(name, r) for r in reply[3]], list(reply[4]))
+    return BucketChanges(reply[2], bucket_runs(name, reply[3]), list(reply[4]))
 
 
 def window_event_json(event: dict[str, Any], data_json: str) -> str:

@@ -107,11 +107,12 @@ local function end_run(run, status, now, extra)
   return fields, removed, out
 end
 
--- A pending run's listeners on one event name, as a replica's index adds them:
--- {run, started, trigger id, name, ts, data, {rule, expires, expression, ...}} or nil.
-local function bucket_run(run, name)
+-- A pending run's listeners on one event name, as a replica's index adds them, appended
+-- flat to ``out`` (flat arrays are the cheapest reply to build and to parse):
+-- run, started, trigger id, name, ts, data, k, then k × (rule, expires, expression).
+local function bucket_run(run, name, out)
   local fields = hash(redis.call('HGETALL', K.run(run)))
-  if fields.st ~= 'p' then return nil end
+  if fields.st ~= 'p' then return end
   local ls = {}
   for f, v in pairs(fields) do
     if string.sub(f, 1, 1) == 'l' then
@@ -123,8 +124,11 @@ local function bucket_run(run, name)
       end
     end
   end
-  if #ls == 0 then return nil end
-  return {run, fields.s, fields.ti, fields.tn, fields.tt, fields.td, ls}
+  if #ls == 0 then return end
+  local n = #out
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = run, fields.s, fields.ti, fields.tn
+  out[n + 5], out[n + 6], out[n + 7] = fields.tt, fields.td, #ls / 3
+  for i = 1, #ls do out[n + 7 + i] = ls[i] end
 end
 
 -- Forget one late-window name (idle past the window, or evicted to stay under a cap).

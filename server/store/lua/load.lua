@@ -2,7 +2,7 @@
 -- returns the change log's position, read before any run: replaying the log from it
 -- after the last chunk makes the replica's copy exact.
 -- ARGV: prefix, event name, scan cursor, count, "first" or "".
--- Returns {next scan cursor ("0" when done), log cursor or "", runs (see bucket_run)}.
+-- Returns {next scan cursor ("0" when done), log cursor or "", runs (flat, see bucket_run)}.
 local name = ARGV[2]
 local log_cursor = ''
 if ARGV[5] == 'first' then
@@ -15,8 +15,5 @@ if ARGV[5] == 'first' then
 end
 local scan = redis.call('SSCAN', K.bucket(name), ARGV[3], 'COUNT', ARGV[4])
 local runs = {}
-for _, run in ipairs(scan[2]) do
-  local r = bucket_run(run, name)
-  if r then runs[#runs + 1] = r end
-end
+for _, run in ipairs(scan[2]) do bucket_run(run, name, runs) end
 return {scan[1], log_cursor, runs}

@@ -61,8 +61,7 @@ local function bucket_changes(name, cursor)
   for _, e in ipairs(redis.call('XRANGE', lk, '(' .. cursor, '+')) do
     last = e[1]
     if e[2][2] == '+' then
-      local r = bucket_run(e[2][4], name)
-      if r then added[#added + 1] = r end
+      bucket_run(e[2][4], name, added)
     else
       removed[#removed + 1] = e[2][4]
     end
