@@ -17,11 +17,17 @@ from .._model import Cancellation, CancelOrder, Decision, Rule
 from ._interface import BucketChanges, BucketRun, ExistingRun, ListenerRow, LogMoves, NewRun
 from ._redis_keys import function_key
 
+FINGERPRINT_CHARS = 32
+"""Hex digits of the registration fingerprint kept (128 bits tell a retry from a reuse of
+a run id; the whole digest would push the run hash out of Redis's compact encoding)."""
+
 
 def run_args(r: NewRun) -> list[Any]:
+    """A run as register.lua reads it. Its rules are not stored: the fingerprint covers
+    them, and the listeners carry what matching needs."""
     t = r.trigger
     args: list[Any] = [r.run_id, r.app_id, r.function_id, r.started_at, t.id, t.name, t.ts,
-                       t.data_json, rules_json(r.rules), r.fingerprint, len(r.listeners)]
+                       t.data_json, r.fingerprint[:FINGERPRINT_CHARS], len(r.listeners)]
     for li in r.listeners:
         args += [li.rule_index, li.event, li.expires_at, li.expression]
     return args
@@ -60,8 +66,8 @@ def run_row(env: str, run_id: str, h: dict[str, str]) -> dict[str, Any]:
     """A run hash as the SQLite store's row (the column names the engine and tests use)."""
     return {"env": env, "run_id": run_id, "app_id": h["a"], "function_id": h["f"],
             "started_at": int(h["s"]), "trigger_id": h["ti"], "trigger_name": h["tn"],
-            "trigger_ts": int(h["tt"]), "trigger_data": h["td"], "rules_json": h["r"],
-            "fingerprint": h["fp"], "status": STATUS[h["st"]], "registered_at": int(h["ra"]),
+            "trigger_ts": int(h["tt"]), "trigger_data": h["td"], "fingerprint": h["fp"],
+            "status": STATUS[h["st"]], "registered_at": int(h["ra"]),
             "ended_at": int(h["ea"]) if "ea" in h else None}
 
 

@@ -1,7 +1,7 @@
 -- Registration step (a): insert new runs with their listeners, all or nothing; then read
 -- the late window and the functions' bulk cancellations (after the writes: the ordering
 -- argument of server/README.md needs listeners durable before the window is read).
--- ARGV: prefix, now, n, n × (run, app, fn, started, trigger id, name, ts, data, rules,
+-- ARGV: prefix, now, n, n × (run, app, fn, started, trigger id, name, ts, data,
 --   fingerprint, k, k × (rule, event, expires, expression)), w, w × (name, XRANGE start),
 --   f, f × function key.
 -- Returns {conflict index} (0-based, nothing written) or {-1, existing, windows, cx, moves}.
@@ -11,9 +11,9 @@ local runs = {}
 for k = 1, tonumber(ARGV[3]) do
   local r = {id = ARGV[pos], a = ARGV[pos + 1], f = ARGV[pos + 2], s = ARGV[pos + 3],
              ti = ARGV[pos + 4], tn = ARGV[pos + 5], tt = ARGV[pos + 6], td = ARGV[pos + 7],
-             rules = ARGV[pos + 8], fp = ARGV[pos + 9], listeners = {}}
-  local n = tonumber(ARGV[pos + 10])
-  pos = pos + 11
+             fp = ARGV[pos + 8], listeners = {}}
+  local n = tonumber(ARGV[pos + 9])
+  pos = pos + 10
   for j = 1, n do
     r.listeners[j] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3]}
     pos = pos + 4
@@ -37,7 +37,7 @@ end
 local function_runs = {}
 local function insert(r)
   local args = {'a', r.a, 'f', r.f, 's', r.s, 'ti', r.ti, 'tn', r.tn, 'tt', r.tt, 'td', r.td,
-                'r', r.rules, 'fp', r.fp, 'st', 'p', 'ra', now}
+                'fp', r.fp, 'st', 'p', 'ra', now}
   local names = {}
   for _, l in ipairs(r.listeners) do
     args[#args + 1] = 'l' .. l[1]
