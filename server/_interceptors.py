@@ -1,4 +1,4 @@
-"""gRPC interceptors, one concern each: authentication, error mapping, call logging.
+"""gRPC interceptors, one concern each: authentication, error mapping, call logging, metrics.
 
 Each wraps the method handler grpc found, keeping its kind (unary-unary or
 unary-stream) and (de)serialisers, so the servicers stay plain methods.
@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
+from . import _call_log as call_log
 from .auth import authorized
 from .errors import ServiceError, status_for
+from .metrics import Metrics
 
 log = logging.getLogger("cancelmatch.grpc")
 
@@ -97,26 +100,107 @@ def _map_errors(fn: Behaviour, streaming: bool) -> Behaviour:
     return stream if streaming else unary
 
 
-class LoggingInterceptor(grpc.ServerInterceptor):
-    """One structured debug line per call: method, duration."""
+@dataclass(frozen=True)
+class Outcome:
+    """How one call ended, as the observing interceptors see it."""
+
+    method: str
+    request: Any
+    response: Any
+    code: grpc.StatusCode
+    details: str
+    seconds: float
+    streaming: bool
+
+
+def _ended(context: grpc.ServicerContext, failed: bool) -> tuple[grpc.StatusCode, str]:
+    code = context.code()  # type: ignore[attr-defined]  # set by abort(); None when not
+    raw = context.details()  # type: ignore[attr-defined]
+    details = raw.decode(errors="replace") if isinstance(raw, bytes) else (raw or "")
+    if code is None:
+        if failed:
+            code = grpc.StatusCode.UNKNOWN
+        elif not context.is_active():
+            code = grpc.StatusCode.CANCELLED  # the client went away before the end
+        else:
+            code = grpc.StatusCode.OK
+    return code, details
+
+
+def _observed(method: str, report: Callable[[Outcome], None]
+              ) -> Callable[[Behaviour, bool], Behaviour]:
+    """A wrapper that calls ``report`` once when the call ends, however it ends."""
+
+    def wrap(fn: Behaviour, streaming: bool) -> Behaviour:
+        def unary(request: Any, context: grpc.ServicerContext) -> Any:
+            started, response = time.perf_counter(), None
+            try:
+                response = fn(request, context)
+                return response
+            finally:
+                code, details = _ended(context, response is None)
+                report(Outcome(method, request, response, code, details,
+                               time.perf_counter() - started, False))
+
+        def stream(request: Any, context: grpc.ServicerContext) -> Any:
+            started, failed = time.perf_counter(), True
+            try:
+                yield from fn(request, context)
+                failed = False
+            finally:
+                code, details = _ended(context, failed)
+                report(Outcome(method, request, None, code, details,
+                               time.perf_counter() - started, True))
+
+        return stream if streaming else unary
+
+    return wrap
+
+
+class MetricsInterceptor(grpc.ServerInterceptor):
+    """Counts every call by (method, code) and times unary calls (a stream's lifetime is
+    not a latency)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def _report(self, out: Outcome) -> None:
+        self._metrics.grpc_call(out.method.lstrip("/"), out.code.name,
+                                None if out.streaming else out.seconds)
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
         handler = continuation(details)
-        if handler is None or not log.isEnabledFor(logging.DEBUG):
-            return handler
-        method = details.method
+        if handler is None:
+            return None
+        return _rewrap(handler, _observed(details.method, self._report))
 
-        def wrap(fn: Behaviour, streaming: bool) -> Behaviour:
-            if streaming:
-                return fn
 
-            def timed(request: Any, context: grpc.ServicerContext) -> Any:
-                started = time.perf_counter()
-                try:
-                    return fn(request, context)
-                finally:
-                    log.debug("call", extra={"method": method,
-                                             "ms": round((time.perf_counter() - started) * 1e3, 3)})
-            return timed
+class LoggingInterceptor(grpc.ServerInterceptor):
+    """One info line per call that changed state (what it did: env, ids, counts, duration)
+    and per rejected call (status and reason); a debug line for every other call."""
 
-        return _rewrap(handler, wrap)
+    def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        return _rewrap(handler, _observed(details.method, _log_call))
+
+
+def _log_call(out: Outcome) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return  # nothing would be written: skip building the fields
+    fields: dict[str, Any] = {"transport": "grpc", "method": out.method,
+                              "duration_ms": round(out.seconds * 1e3, 3)}
+    if out.code != grpc.StatusCode.OK:
+        fields.update(env=call_log.request_env(out.request), code=out.code.name,
+                      reason=out.details)
+        quiet = out.streaming and out.code == grpc.StatusCode.CANCELLED  # a watcher left
+        log.log(logging.DEBUG if quiet else logging.INFO, "rejected", extra=fields)
+        return
+    done = call_log.summary(out.method, out.request, out.response)
+    if done is None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("call", extra={**fields, "env": call_log.request_env(out.request)})
+        return
+    message, summary = done
+    log.info(message, extra={**fields, **summary})

@@ -1,26 +1,29 @@
 """Runner client: a typed Python wrapper over the cancelmatch.v1 stubs (plain arguments).
 
     with Client("127.0.0.1:50051", env="prod", signing_key=key) as c:
-        c.register_run(run_id=..., app_id="app", function_id="send-reminder",
+        c.register_run(run_id=new_run_id(), app_id="app", function_id="send-reminder",
                        started_at=ms, trigger={"name": "tasks/reminder.created", "data": {...}},
                        cancel_on=[{"event": "tasks/reminder.deleted", "match": "data.reminderId"}])
         decisions = c.publish([{"name": "tasks/reminder.deleted", "data": {...}}]).decisions
         for d in c.watch(): ...; c.ack([d.decision_id])
 
 Event ``data`` is given as a dict and sent as JSON text; responses are the protobuf
-messages (typed through the generated .pyi stubs).
+messages (typed through the generated .pyi stubs). Run ids are ULIDs: :func:`new_run_id`
+mints one (the time part is the run's start, so ids sort by start time).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import grpc
 
 from ._proto import cancelmatch_pb2 as pb
 from ._proto import cancelmatch_pb2_grpc as pb_grpc
+from ._ulid import new_ulid
 
 _R = TypeVar("_R")
 _USAGES = {"cancel_if": pb.USAGE_CANCEL_IF, "match": pb.USAGE_MATCH, "bulk_if": pb.USAGE_BULK_IF}
@@ -38,14 +41,38 @@ def rule_message(rule: Mapping[str, str]) -> pb.CancelRule:
                          expression=rule.get("if", ""), timeout=rule.get("timeout", ""))
 
 
-class DecisionStream(Protocol):
-    """What :meth:`Client.watch` returns: an iterator of decisions that can be cancelled."""
+Rules = Iterable[Mapping[str, str]]
 
-    def __iter__(self) -> Iterator[pb.Decision]: ...
 
-    def __next__(self) -> pb.Decision: ...
+def new_run_id(started_at_ms: int | None = None) -> str:
+    """A fresh ULID for a run (or an event); its time part is ``started_at_ms`` (now when
+    None), so the run's id sorts with its start time."""
+    return new_ulid(started_at_ms)
 
-    def cancel(self) -> bool: ...
+
+class DecisionStream:
+    """What :meth:`Client.watch` returns: the decisions as they come; ``cancel()`` (from any
+    thread) ends the iteration cleanly instead of raising ``RpcError(CANCELLED)``."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+        self._cancelled = threading.Event()
+
+    def __iter__(self) -> Iterator[pb.Decision]:
+        return self
+
+    def __next__(self) -> pb.Decision:
+        try:
+            return cast(pb.Decision, next(self._call))
+        except grpc.RpcError as exc:
+            if self._cancelled.is_set() and exc.code() == grpc.StatusCode.CANCELLED:
+                raise StopIteration from None
+            raise
+
+    def cancel(self) -> bool:
+        """End the stream; the reading thread sees the iteration stop."""
+        self._cancelled.set()
+        return bool(self._call.cancel())
 
 
 class Client:
@@ -103,18 +130,22 @@ class Client:
 
     def watch(self) -> DecisionStream:
         """Unacknowledged decisions, then new ones; ``.cancel()`` on the result ends it."""
-        return cast(DecisionStream, self.runner.WatchDecisions(
+        return DecisionStream(self.runner.WatchDecisions(
             pb.WatchDecisionsRequest(env=self.env), metadata=self._md))
 
     def ack(self, decision_ids: Iterable[str]) -> int:
         req = pb.AckDecisionsRequest(env=self.env, decision_ids=list(decision_ids))
         return int(self._call(self.runner.AckDecisions, req, pb.AckDecisionsResponse).acked)
 
-    def sync_functions(self, app_id: str, functions: Mapping[str, Iterable[Mapping[str, str]]]
+    def sync_functions(self, app_id: str,
+                       functions: Mapping[str, Rules] | Iterable[tuple[str, Rules]]
                        ) -> pb.SyncFunctionsResponse:
+        """``{function id: cancelOn rules}``, or (id, rules) pairs (a repeated id is then
+        reported by the server instead of silently collapsing)."""
+        pairs = functions.items() if isinstance(functions, Mapping) else functions
         req = pb.SyncFunctionsRequest(env=self.env, app_id=app_id, functions=[
             pb.FunctionConfig(function_id=fid, cancel_on=[rule_message(r) for r in rules])
-            for fid, rules in functions.items()])
+            for fid, rules in pairs])
         return self._call(self.runner.SyncFunctions, req, pb.SyncFunctionsResponse)
 
     # ------------------------------------------------------------------ expressions

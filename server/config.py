@@ -1,7 +1,10 @@
 """Configuration: every knob of the service, with its default, flag and environment variable.
 
 One frozen dataclass travels from the CLI to ``build_server`` and the engine, so tests
-construct exactly the server they need (``Config(data_dir=tmp, grpc_port=0)``).
+construct exactly the server they need (``Config(data_dir=tmp, grpc_port=0)``). Each field
+is declared once with :func:`setting`; the CLI (``server.cli``, click) derives its flag,
+``CANCELMATCH_*`` environment variable, type, choices and shown default from that
+declaration, and :meth:`Config.check` rejects values and combinations that cannot work.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from typing import Any
 
 from ._timeouts import DEFAULT_TIMEOUT_MS
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("auto", "console", "json")
 STORE_SCHEMES = ("redis://", "rediss://", "redis+cluster://")
+
+
+class ConfigError(ValueError):
+    """A setting's value, or a combination of settings, that the service cannot run with;
+    the message names the setting(s) by their flag."""
 
 
 def setting(default: Any = MISSING, *, help: str, default_factory: Any = MISSING,
@@ -76,25 +86,28 @@ class Config:
     # ended (a retried registration within it still learns the run was cancelled).
     retention_ms: int = setting(7 * 86_400_000,
                                 help="how long ended runs and acknowledged decisions are kept")
+    # HTTP (REST + /metrics) on uvicorn. A request must arrive whole within the read
+    # timeout (slow or stalled senders are cut off with 408); idle keep-alive connections
+    # are closed after the idle timeout; past max connections a request is answered 503.
+    http_max_body_bytes: int = setting(1024 * 1024, help="size of one HTTP request body")
+    http_read_timeout_s: float = setting(
+        10.0, flag="--http-read-timeout",
+        help="seconds a client has to send a whole HTTP request (headers and body)")
+    http_idle_timeout_s: float = setting(
+        5.0, flag="--http-idle-timeout",
+        help="seconds an idle keep-alive HTTP connection is kept open")
+    http_max_connections: int = setting(
+        256, help="open HTTP connections beyond which requests are answered 503")
+    http_backlog: int = setting(128, help="HTTP connections waiting to be accepted (listen backlog)")
+    log_level: str = setting("info", choices=LOG_LEVELS, help="least severe log level written")
+    log_format: str = setting(
+        "auto", choices=LOG_FORMATS,
+        help="auto: readable lines on a terminal, JSON lines otherwise; or console / json")
 
     # The store: the embedded SQLite file in data_dir, or Redis shared by replicas.
     store: str = setting(
         "sqlite", help="sqlite (the file in --data-dir), redis://HOST:PORT/DB, or "
                        "redis+cluster://HOST:PORT (a Redis Cluster; any node)")
-
-    def check(self) -> None:
-        """Reject combinations that cannot work; ValueError names the settings."""
-        if self.max_watchers >= self.workers:
-            raise ValueError(
-                f"max_watchers ({self.max_watchers}) must be below workers ({self.workers}): "
-                "each WatchDecisions stream holds a worker thread, and unary calls (health "
-                "included) need a free one")
-        if not 1 <= self.max_watchers_per_env <= self.max_watchers:
-            raise ValueError(f"max_watchers_per_env ({self.max_watchers_per_env}) must be "
-                             f"between 1 and max_watchers ({self.max_watchers})")
-        if self.store != "sqlite" and not self.store.startswith(STORE_SCHEMES):
-            raise ValueError(f"store {self.store!r}: expected sqlite, redis://HOST:PORT/DB "
-                             "or redis+cluster://HOST:PORT")
 
     def replace(self, **changes: object) -> Config:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -102,6 +115,51 @@ class Config:
     @property
     def db_path(self) -> Path:
         return Path(self.data_dir) / "cancelmatch.sqlite3"
+
+    def check(self) -> Config:
+        """Raise ConfigError for a value or combination the service cannot run with (the
+        first problem found, naming the flags); returns self so calls can chain."""
+        for problem in _problems(self):
+            raise ConfigError(problem)
+        return self
+
+
+def _flag(name: str) -> str:
+    return next(s.flag for s in settings() if s.name == name)
+
+
+def _problems(c: Config) -> list[str]:
+    """Every reason ``c`` cannot run, in declaration order of the settings involved."""
+    out = []
+    for name in ("grpc_port", "http_port"):
+        if not 0 <= getattr(c, name) <= 65535:
+            out.append(f"{_flag(name)} must be a port number from 0 to 65535, "
+                       f"got {getattr(c, name)}")
+    for f in dataclasses.fields(c):
+        value = getattr(c, f.name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            out.append(f"{_flag(f.name)} must not be negative, got {value}")
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            out.append(f"{_flag(f.name)} must be one of {', '.join(choices)}, got {value!r}")
+    for name in ("workers", "max_rules", "http_max_connections", "http_backlog",
+                 "max_message_bytes", "http_max_body_bytes"):
+        if getattr(c, name) < 1:
+            out.append(f"{_flag(name)} must be at least 1, got {getattr(c, name)}")
+    if c.max_watchers >= c.workers:
+        # Each stream holds a worker thread: unary calls need at least one left over.
+        out.append(f"{_flag('max_watchers')} ({c.max_watchers}) must be below "
+                   f"{_flag('workers')} ({c.workers}): each stream holds a worker thread")
+    for name in ("http_read_timeout_s", "http_idle_timeout_s", "sweep_interval_s"):
+        if getattr(c, name) <= 0:
+            out.append(f"{_flag(name)} must be more than 0 seconds, got {getattr(c, name)}")
+    if not 1 <= c.max_watchers_per_env <= c.max_watchers:
+        out.append(f"{_flag('max_watchers_per_env')} ({c.max_watchers_per_env}) must be "
+                   f"between 1 and {_flag('max_watchers')} ({c.max_watchers})")
+    if c.store != "sqlite" and not c.store.startswith(STORE_SCHEMES):
+        out.append(f"{_flag('store')} {c.store!r}: expected sqlite, redis://HOST:PORT/DB or "
+                   "redis+cluster://HOST:PORT")
+    return out
 
 
 @dataclass(frozen=True)
@@ -113,18 +171,30 @@ class Setting:
     env_var: str
     help: str
     choices: tuple[str, ...] | None
+    default: Any
+    kind: type
+    """The value's type: int, float, str or Path (``str | None`` settings are str)."""
+
+
+_KINDS = {"int": int, "float": float, "str": str, "bool": bool, "Path": Path,
+          "str | None": str, "int | None": int, "float | None": float, "Path | None": Path}
+
+
+def _kind(f: dataclasses.Field[Any]) -> type:
+    try:
+        return _KINDS[str(f.type)]
+    except KeyError:
+        raise TypeError(f"Config.{f.name}: settings of type {f.type} have no CLI form; "
+                        f"use one of {', '.join(_KINDS)}") from None
 
 
 def settings() -> tuple[Setting, ...]:
-    """Every setting of :class:`Config`, with its flag and environment variable."""
+    """Every setting of :class:`Config`, with its flag, environment variable and default."""
     out = []
+    defaults = Config()
     for f in dataclasses.fields(Config):
         flag = f.metadata.get("flag") or "--" + f.name.replace("_", "-")
         out.append(Setting(f.name, flag, "CANCELMATCH_" + flag[2:].replace("-", "_").upper(),
-                           f.metadata["help"], f.metadata.get("choices")))
+                           f.metadata["help"], f.metadata.get("choices"),
+                           getattr(defaults, f.name), _kind(f)))
     return tuple(out)
-
-
-# (field, flag, environment variable, help) for the `serve` subcommand.
-SETTINGS: tuple[tuple[str, str, str, str], ...] = tuple(
-    (s.name, s.flag, s.env_var, s.help) for s in settings())

@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ._ulid import new_ulid
-from .client import Client
+from .client import Client, new_run_id
 from .config import Config
 from .grpc_server import build_server
 
@@ -44,9 +43,9 @@ def _scenario(client: Client, say: Callable[[str], None]) -> dict[str, str]:
     runs: dict[str, str] = {}
     for offset, (reminder, user) in enumerate(REMINDERS):
         started = now - 3000 + offset
-        run_id = new_ulid(started)
+        run_id = new_run_id(started)
         runs[run_id] = reminder
-        trigger = {"name": "tasks/reminder.created", "id": new_ulid(started), "ts": started,
+        trigger = {"name": "tasks/reminder.created", "id": new_run_id(started), "ts": started,
                    "data": {"reminderId": reminder, "userId": user}}
         res = client.register_run(run_id=run_id, app_id=APP, function_id=FUNCTION,
                                   started_at=started, trigger=trigger)

@@ -10,7 +10,6 @@ period, then close the store.
 from __future__ import annotations
 
 import gc
-import importlib
 import json
 import logging
 import threading
@@ -22,14 +21,21 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import _codec as codec
+from . import _startup as startup
 from . import _validate as check
 from . import expressions
-from ._interceptors import AuthInterceptor, ErrorInterceptor, LoggingInterceptor
+from ._interceptors import (
+    AuthInterceptor,
+    ErrorInterceptor,
+    LoggingInterceptor,
+    MetricsInterceptor,
+)
 from ._proto import cancelmatch_pb2 as pb
 from ._proto import cancelmatch_pb2_grpc as pb_grpc
 from .config import Config
 from .engine import Engine
-from .http_server import HttpApp, HttpResponse, HttpServer
+from .http_app import build_app, transport_rejected
+from .http_server import HttpServer
 from .metrics import Metrics
 from .store import open_store
 
@@ -181,31 +187,44 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def _http_app(config: Config, engine: Engine) -> HttpApp:
-    app = HttpApp(config.signing_key, config.max_message_bytes)
-    app.route("GET", "/metrics", lambda req: HttpResponse(
-        200, engine.metrics.render().encode(), "text/plain; version=0.0.4"), auth=False)
-    app.route("GET", "/healthz", lambda req: HttpResponse.json(200, {"status": "ok"}),
-              auth=False)
-    try:  # the REST API (bulk cancellations) lives in its own module
-        rest = importlib.import_module("server.rest")
-    except ModuleNotFoundError as exc:
-        if exc.name != "server.rest":
-            raise
-    else:
-        rest.install(app, engine)
-    return app
-
-
 def build_server(config: Config, engine: Engine | None = None) -> Service:
-    """Open the store, rebuild the index and start serving; returns the running Service."""
+    """Open the store, rebuild the index and start serving; returns the running Service.
+
+    Start-up failures (a port in use, an unusable data folder, settings that cannot work)
+    raise StartupError with one line naming the cause; nothing is left running.
+    """
     config.check()
+    owned = engine is None  # an engine we open here we also close if start-up fails
     if engine is None:
+        if config.store == "sqlite":
+            startup.data_file(config)  # the folder must be usable: one clear line if not
         engine = Engine(config, open_store(config), metrics=Metrics())
-    interceptors: list[grpc.ServerInterceptor] = []
+    server: grpc.Server | None = None
+    try:
+        server, port, health_servicer = _grpc_server(config, engine)
+        http = HttpServer(build_app(config, engine, engine.metrics), config,
+                          transport_rejected(engine.metrics))
+    except BaseException:
+        if server is not None:
+            server.stop(0)
+        if owned:
+            engine.close()
+        raise
+    engine.metrics.bind_http_connections(http.open_connections)
+    server.start()
+    for name in ("", *SERVICE_NAMES):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    startup.log_listening(config, port, http.port, engine.restored)
+    return Service(config, engine, server, port, health_servicer, http)
+
+
+def _grpc_server(config: Config, engine: Engine) -> tuple[grpc.Server, int, Any]:
+    """The gRPC server with every service, health and reflection, bound (not started)."""
+    interceptors: list[grpc.ServerInterceptor] = [MetricsInterceptor(engine.metrics),
+                                                  LoggingInterceptor()]
     if config.signing_key:
         interceptors.append(AuthInterceptor(config.signing_key))
-    interceptors += [LoggingInterceptor(), ErrorInterceptor()]
+    interceptors.append(ErrorInterceptor())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="grpc"),
         interceptors=interceptors,
@@ -220,15 +239,4 @@ def build_server(config: Config, engine: Engine | None = None) -> Service:
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(f"{config.host}:{config.grpc_port}")
-    if port == 0:
-        raise OSError(f"cannot bind gRPC to {config.host}:{config.grpc_port}")
-    http = HttpServer(_http_app(config, engine), config.host, config.http_port)
-    server.start()
-    for name in ("", *SERVICE_NAMES):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("listening", extra={"grpc_port": port, "http_port": http.port,
-                                 "restored_listeners": engine.restored})
-    if not config.signing_key:
-        log.warning("local mode: no signing key configured, every call is accepted")
-    return Service(config, engine, server, port, health_servicer, http)
+    return server, startup.bind_grpc(server, config.host, config.grpc_port), health_servicer

@@ -183,6 +183,9 @@ class Store(Protocol):
     def function_rules(self, env: str, app_id: str,
                        function_id: str) -> tuple[Rule, ...] | None: ...
 
+    def function_known(self, env: str, app_id: str, function_id: str) -> bool:
+        """Synced, or named by at least one stored run."""
+
     # -- runs
 
     def register(self, env: str, runs: Sequence[NewRun], now: int,

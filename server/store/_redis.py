@@ -197,6 +197,14 @@ class RedisStore:
             text = self.client.hget(key(env, "functions"), function_key(app_id, function_id))
         return None if text is None else tuple(Rule.from_json(r) for r in json.loads(text))
 
+    def function_known(self, env: str, app_id: str, function_id: str) -> bool:
+        fk = function_key(app_id, function_id)
+        with self._reach():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hexists(key(env, "functions"), fk)
+            pipe.hexists(key(env, "function_runs"), fk)
+            return any(pipe.execute())
+
     # ------------------------------------------------------------------ runs
 
     def get_run(self, env: str, run_id: str) -> dict[str, Any] | None:

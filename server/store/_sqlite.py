@@ -161,8 +161,11 @@ class SQLiteStore:
                             "AND function_id = ?", (env, app_id, function_id))
         return None if row is None else tuple(Rule.from_json(r) for r in json.loads(row[0]))
 
+    def function_known(self, env: str, app_id: str, function_id: str) -> bool:
+        with self._lock:
+            return self._function_known(env, app_id, function_id)
+
     def _function_known(self, env: str, app_id: str, function_id: str) -> bool:
-        """Synced, or named by at least one registered run."""
         key = (env, app_id, function_id)
         return (self._one("SELECT 1 FROM functions WHERE env = ? AND app_id = ? "
                           "AND function_id = ?", key) is not None

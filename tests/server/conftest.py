@@ -11,7 +11,9 @@ import pytest
 import redis_support
 from server_support import Clock, ServerProcess, make_engine
 
+from server.config import Config
 from server.engine import Engine
+from server.grpc_server import Service, build_server
 
 
 @pytest.fixture
@@ -39,6 +41,14 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
     yield start
     for srv in started:
         srv.cleanup()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    """An in-process server (gRPC + HTTP) on free ports, with its store in tmp_path/data."""
+    svc = build_server(Config(data_dir=tmp_path / "data", grpc_port=0, http_port=0, grace_s=1))
+    yield svc
+    svc.stop()
 
 
 STORES = ("sqlite", "redis", "cluster")

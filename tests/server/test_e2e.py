@@ -240,10 +240,10 @@ def test_metrics_endpoint(server_factory: Any) -> None:
         c.publish([_deleted("a"), _deleted("zzz")])
     url = f"http://127.0.0.1:{srv.http_port}/metrics"
     text = urllib.request.urlopen(url, timeout=30).read().decode()
-    assert "cancelmatch_pending_listeners 2\n" in text
-    assert "cancelmatch_events_total 2\n" in text
-    assert 'cancelmatch_decisions_total{cause="event"} 1\n' in text
-    assert "cancelmatch_match_latency_seconds_count 2\n" in text
+    assert 'cancelmatch_pending_listeners{env="prod"} 2.0\n' in text
+    assert 'cancelmatch_events_total{env="prod"} 2.0\n' in text
+    assert 'cancelmatch_decisions_total{cause="event",env="prod"} 1.0\n' in text
+    assert "cancelmatch_match_latency_seconds_count 2.0\n" in text
 
 
 def test_demo_command() -> None:

@@ -389,9 +389,9 @@ def test_streams_are_capped_per_environment(engine_factory: Callable[..., Engine
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"max_watchers": 32, "workers": 32}, r"max_watchers \(32\) must be below workers \(32\)"),
-    ({"max_watchers_per_env": 17}, r"max_watchers_per_env \(17\) must be between 1 and "),
-    ({"store": "mysql://x"}, r"store 'mysql://x': expected sqlite, redis://"),
+    ({"max_watchers": 32, "workers": 32}, r"--max-watchers \(32\) must be below --workers"),
+    ({"max_watchers_per_env": 17}, r"--max-watchers-per-env \(17\) must be between 1 and "),
+    ({"store": "mysql://x"}, r"--store 'mysql://x': expected sqlite, redis://"),
 ])
 def test_config_check_rejects_settings_that_cannot_work(changes: dict[str, object],
                                                         message: str) -> None:

@@ -190,3 +190,37 @@ def test_background_sweeper_removes_expired_listeners(tmp_path: Path) -> None:
         assert svc.engine.store.count("listeners") == 0 and len(svc.engine.index) == 0
     finally:
         svc.stop()
+
+
+def test_watch_ends_cleanly_when_cancelled_from_another_thread(service: Service) -> None:
+    import threading
+
+    seen: list[str] = []
+    failure: list[BaseException] = []
+    first = threading.Event()
+    with Client(service.target, env="prod") as c:
+        _run(c, "r1")
+        c.publish([{"name": "tasks/reminder.deleted", "data": {"reminderId": "r1"}}])
+        stream = c.watch()
+
+        def read() -> None:
+            try:
+                for d in stream:  # blocks after the first one, until cancel()
+                    seen.append(d.run_id)
+                    first.set()
+            except BaseException as exc:  # noqa: BLE001 - the defect this test guards
+                failure.append(exc)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        assert first.wait(30)
+        stream.cancel()
+        reader.join(timeout=30)
+    assert not reader.is_alive() and failure == [] and len(seen) == 1
+
+
+def test_new_run_id_is_accepted_and_sorts_by_start() -> None:
+    from server.client import new_run_id
+
+    early, late = new_run_id(1_700_000_000_000), new_run_id(1_700_000_000_001)
+    assert early < late and len(early) == 26

@@ -185,6 +185,7 @@ def test_functions_round_trip(store: Store) -> None:
     assert store.function_rules("prod", "app", "fn") == rules
     assert store.function_rules("prod", "app", "g") == ()
     assert store.function_rules("prod", "ap", "pfn") is None  # (app, fn) keys do not blur
+    assert store.function_known("prod", "app", "g") and not store.function_known("prod", "ap", "pfn")
 
 
 def test_sqlite_wal_and_synchronous_modes(tmp_path: Path) -> None:

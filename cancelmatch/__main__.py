@@ -1,0 +1,7 @@
+"""``python -m cancelmatch`` = the ``cancelmatch`` command."""
+
+import sys
+
+from server.cli import main
+
+sys.exit(main())
