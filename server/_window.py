@@ -48,12 +48,13 @@ class RecentEvents:
     maintained on every add and expiry. Not thread-safe: the owner serialises calls.
     """
 
-    ENTRY_OVERHEAD = 400
-    """Bytes charged per event on top of its text: the tuple, the decoded dict and the
-    deque slots an event costs in CPython (measured: about 350-450 for small events)."""
+    ENTRY_OVERHEAD = 650
+    """Bytes charged per event on top of its data text: the tuple, the decoded dicts and
+    the deque slots (tracemalloc, CPython 3.11: 635-680 for data of 25 to 2,000 bytes)."""
 
-    NAME_OVERHEAD = 1000
-    """Bytes charged per (env, name) held: its deques, dict entries and key tuple."""
+    NAME_OVERHEAD = 1850
+    """Bytes charged per (env, name) held: its deques, OrderedDict entry and key tuple
+    (tracemalloc: about 1,860)."""
 
     def __init__(self, window_ms: int, max_events: int, max_total_events: int = 100_000,
                  max_total_bytes: int = 64 << 20) -> None:
