@@ -410,15 +410,42 @@ class RedisStore:
     # ------------------------------------------------------------------ maintenance
 
     def sweep(self, now: int, purge_before: int) -> int:
+        """Every environment in bounded steps. The late window's caps apply per
+        environment at each publish (one slot cannot see the others); here, where every
+        environment is visited, each is also held to its share of the same caps as a
+        global bound: proportional to its size, so the total ends under the caps."""
+        envs = self._all_envs()
+        shares = self._window_shares(envs)
         expired = 0
-        for env in self._all_envs():
+        for env in envs:
+            max_events, max_bytes = shares[env]
             while True:
-                n, acked, purged, kept = self._call("sweep", env, [
-                    now, purge_before, self.CHUNK, self.config.late_window_ms])
+                n, acked, purged, kept, evicted = self._call("sweep", env, [
+                    now, purge_before, self.CHUNK, self.config.late_window_ms,
+                    max_events, max_bytes])
                 expired += n
                 # Runs kept for an unacknowledged decision stay at the front: go on
                 # only while a full chunk made progress.
-                if n < self.CHUNK and acked < self.CHUNK and (purged == 0 or
-                                                              purged + kept < self.CHUNK):
+                if (n < self.CHUNK and acked < self.CHUNK and evicted < self.CHUNK
+                        and (purged == 0 or purged + kept < self.CHUNK)):
                     break
         return expired
+
+    def _window_shares(self, envs: list[str]) -> dict[str, tuple[int, int]]:
+        c = self.config
+        with self._reach():
+            pipe = self.client.pipeline(transaction=False)
+            for env in envs:
+                pipe.hmget(key(env, "meta"), "wev", "wby")
+            sizes = [(int(e or 0), int(b or 0)) for e, b in pipe.execute()]
+        total_events = sum(e for e, _ in sizes)
+        total_bytes = sum(b for _, b in sizes)
+        return {env: (_share(e, total_events, c.late_window_total_events),
+                      _share(b, total_bytes, c.late_window_total_bytes))
+                for env, (e, b) in zip(envs, sizes, strict=True)}
+
+
+def _share(size: int, total: int, cap: int) -> int:
+    """An environment's allowance: the whole cap while the total is under it, else its
+    part of the cap in proportion to its size."""
+    return cap if total <= cap else size * cap // total

@@ -321,3 +321,19 @@ def test_write_steps_report_their_log_moves(redis_target: str) -> None:
     assert finish.moves["x/deleted"][0] == third.moves["x/deleted"][1]
     a.close()
     b.close()
+
+
+def test_redis_window_is_held_to_the_global_caps_by_the_sweep(redis_target: str) -> None:
+    """Each environment may hold up to the caps between sweeps; a sweep holds them all
+    together to the caps (each to its proportional share)."""
+    from server.store import RecentEvent
+    store = _open(redis_target, late_window_total_events=30, late_window_ms=60_000)
+    for env in ("a", "b", "c"):
+        store.register(env, [], T, {})  # the sweep walks known environments
+        for i in range(25):
+            store.sync(env, [RecentEvent({"name": f"n{i}", "id": "e", "ts": T, "data": {}},
+                                         "{}")], T + i, {})
+    assert store.stats(["a", "b", "c"]).late_window_events == 75
+    store.sweep(T + 30, 0)
+    assert store.stats(["a", "b", "c"]).late_window_events <= 30
+    store.close()

@@ -1,7 +1,9 @@
 -- One bounded sweep step of an environment: expired listeners, acknowledged decisions and
 -- ended runs past the retention, late-window names idle past the window. Idempotent, so
 -- every replica may run it at once.
--- ARGV: prefix, now, purge before, limit, window ms. Returns {expired, decisions, runs}.
+-- ARGV: prefix, now, purge before, limit, window ms, and the window's caps for this
+-- environment (events, bytes: its share of the global caps). Returns {expired,
+-- decisions, runs purged, runs kept for an unacknowledged decision, names evicted}.
 local now, before, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
 
 local expired = redis.call('ZRANGEBYSCORE', K.expiry(), '-inf', '(' .. now, 'LIMIT', 0, limit)
@@ -63,4 +65,17 @@ local stale = redis.call('ZRANGEBYSCORE', K.window_names(), '-inf',
                          '(' .. string.format('%.0f', tonumber(now) - tonumber(ARGV[5])),
                          'LIMIT', 0, limit)
 for _, name in ipairs(stale) do window_drop(name) end
-return {#expired, #acked, purged, offset}
+
+-- Over its share of the global caps: the least recently appended names go first.
+local evicted = 0
+while evicted < limit do
+  local m = redis.call('HMGET', K.meta(), 'wev', 'wby')
+  if tonumber(m[1] or '0') <= tonumber(ARGV[6]) and tonumber(m[2] or '0') <= tonumber(ARGV[7]) then
+    break
+  end
+  local oldest = redis.call('ZRANGE', K.window_names(), 0, 0)[1]
+  if not oldest then break end
+  window_drop(oldest)
+  evicted = evicted + 1
+end
+return {#expired, #acked, purged, offset, evicted}
