@@ -17,6 +17,7 @@ recently used dropped first — a dropped one is simply loaded again when needed
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import OrderedDict
@@ -80,11 +81,16 @@ class TenantCache:
         self.sync([], names, now)
 
     def _apply_all(self, changes: dict[str, BucketChanges | None], now: int) -> None:
+        behind: dict[str, Cursor | None] = {}
         for name, ch in changes.items():
             if ch is None:
                 self._load(name, now)
             else:
                 self._apply(name, ch)
+                if ch.more:
+                    behind[name] = ch.cursor
+        if behind:  # far behind: the rest of the log, one bounded step at a time
+            self._apply_all(self.store.sync(self.env, [], now, behind), now)
 
     def _load(self, name: str, now: int) -> None:
         """(Re)load a bucket: drop the copy, read a cursor and then every pending run,
@@ -93,12 +99,18 @@ class TenantCache:
         for _ in range(self.RELOAD_ATTEMPTS):
             cursor, chunks = self.store.load_bucket(self.env, name)
             bucket = _Bucket(cursor)
-            added = sum(self._add_runs(bucket, name, chunk) for chunk in chunks)
+            added = 0
+            for chunk in chunks:
+                added += self._add_runs(bucket, name, chunk)
+                # The index is long-lived: keep the cyclic GC from walking it again and
+                # again while it grows (a full collection of a million listeners stalls
+                # every thread for a second). O(1); freed objects still go by refcount.
+                gc.freeze()
             changes = self.store.sync(self.env, [], now, {name: cursor})[name]
             if changes is not None:
                 self._buckets[name] = bucket
                 self.size += added
-                self._apply(name, changes)
+                self._apply_all({name: changes}, now)
                 return
         raise Unavailable(f"the listeners of {name!r} in environment {self.env!r} change "
                           "faster than this replica can load them; try again")

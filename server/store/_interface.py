@@ -126,13 +126,15 @@ class BucketRun(NamedTuple):
 
 @dataclass(frozen=True)
 class BucketChanges:
-    """A bucket's change log from a cursor to its head: runs added, run ids removed.
-    ``reset``: the bucket is empty and its log gone; drop every listener held for it."""
+    """A bucket's change log from a cursor towards its head: runs added, run ids removed.
+    ``reset``: the bucket is empty and its log gone; drop every listener held for it.
+    ``more``: the head is further (one step reads a bounded part); sync again."""
 
     cursor: Cursor
     added: list[BucketRun] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     reset: bool = False
+    more: bool = False
 
 
 @dataclass(frozen=True)

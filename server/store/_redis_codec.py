@@ -117,7 +117,8 @@ def bucket_changes(name: str, reply: list[Any]) -> BucketChanges | None:
         return None
     if status == "reset":
         return BucketChanges(reply[2], reset=True)
-    return BucketChanges(reply[2], bucket_runs(name, reply[3]), list(reply[4]))
+    return BucketChanges(reply[2], bucket_runs(name, reply[3]), list(reply[4]),
+                         more=status == "more")
 
 
 def window_event_json(event: dict[str, Any], data_json: str) -> str:

@@ -52,6 +52,23 @@ def test_register_on_one_replica_publish_on_another(replicas: Any) -> None:
     assert len(a.index) == 0 and a.publish_events("prod", [deleted("r1")])[1] == []
 
 
+def test_a_replica_far_behind_catches_up_in_bounded_steps(
+        replicas: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step reads at most 2,000 log entries; a replica further behind reads the rest in
+    more steps and ends with the exact bucket."""
+    a, b = replicas(2)
+    a.register_run(run_request("r0"))
+    b.publish_events("prod", [deleted("nobody")])  # b holds the bucket, 1 run
+    for lo in range(0, 2500, 500):
+        a.register_runs([run_request(f"r{i}") for i in range(lo + 1, lo + 501)])
+    steps: list[int] = []
+    real_sync = b.store.sync
+    monkeypatch.setattr(b.store, "sync", lambda *args: steps.append(1) or real_sync(*args))
+    (d,) = b.publish_events("prod", [deleted("r2500")])[1]
+    assert len(steps) == 2  # 2,000 entries, then the other 500
+    assert len(b.index) == 2500  # 2,501 runs, one of them decided just now
+
+
 def test_event_on_one_replica_cancels_a_late_registration_on_another(replicas: Any) -> None:
     a, b = replicas(2)
     b.publish_events("prod", [deleted("r1", ts=T0)])

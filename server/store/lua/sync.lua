@@ -2,29 +2,38 @@
 -- change logs after each cursor (the order is what closes the late-listener race).
 -- ARGV: prefix, now, window ms, max events per name, max events, max bytes,
 --   e, e × (name, event JSON, size), b, b × (name, cursor or "").
--- Returns b × {name, "ok", cursor, added, removed} | {name, "reset", cursor} | {name, "reload"}.
+-- Returns b × {name, "ok" or "more", cursor, added, removed} | {name, "reset", cursor} |
+--   {name, "reload"}.
 local now = tonumber(ARGV[2])
 local window_ms, per_name = tonumber(ARGV[3]), tonumber(ARGV[4])
 local cap_events, cap_bytes = tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Log entries read per bucket per call: bounds this script's time; a replica further
+-- behind calls again ("more").
+local CATCH_UP = 2000
 
--- Ids are "<received ms>-<n>", never below the name's last id (replica clocks differ).
--- Bytes are an estimate: what MAXLEN/MINID trim is charged pro rata.
-local function window_add(name, json, size)
+-- One name's events of this batch, in order. Ids are "<received ms>-<n>", never below
+-- the name's last id (replica clocks differ). Bytes are an estimate: what MAXLEN/MINID
+-- trim is charged pro rata. Returns the changes of the environment's counters.
+local function window_add(name, jsons, sizes)
   local wk = K.window(name)
   local ms = math.max(now, tonumber(redis.call('ZSCORE', K.window_names(), name) or '0'))
+  local id = string.format('%.0f', ms) .. '-*'
   local before = redis.call('XLEN', wk)
   local bytes = tonumber(redis.call('HGET', K.window_bytes(), name) or '0')
-  redis.call('XADD', wk, 'MAXLEN', '~', per_name, string.format('%.0f', ms) .. '-*', 'e', json)
+  local added = 0
+  for i, json in ipairs(jsons) do
+    redis.call('XADD', wk, 'MAXLEN', '~', per_name, id, 'e', json)
+    added = added + sizes[i]
+  end
   redis.call('XTRIM', wk, 'MINID', '~', string.format('%.0f', now - window_ms))
   local after = redis.call('XLEN', wk)
   local left = bytes
-  if before > 0 and after < before + 1 then
-    left = bytes - math.floor(bytes * (before + 1 - after) / before)
+  if before > 0 and after < before + #jsons then
+    left = bytes - math.floor(bytes * (before + #jsons - after) / before)
   end
-  redis.call('HSET', K.window_bytes(), name, left + size)
+  redis.call('HSET', K.window_bytes(), name, left + added)
   redis.call('ZADD', K.window_names(), ms, name)
-  redis.call('HINCRBY', K.meta(), 'wev', after - before)
-  redis.call('HINCRBY', K.meta(), 'wby', left + size - bytes)
+  return after - before, left + added - bytes
 end
 
 -- Names nobody appended to within the window, then the oldest names while over a cap.
@@ -58,7 +67,8 @@ local function bucket_changes(name, cursor)
   local first = redis.call('XRANGE', lk, '-', '+', 'COUNT', 1)[1]
   if first and seq_of(first[1]) > seq_of(cursor) + 1 then return {name, 'reload'} end
   local added, removed, last = {}, {}, cursor
-  for _, e in ipairs(redis.call('XRANGE', lk, '(' .. cursor, '+')) do
+  local entries = redis.call('XRANGE', lk, '(' .. cursor, '+', 'COUNT', CATCH_UP)
+  for _, e in ipairs(entries) do
     last = e[1]
     if e[2][2] == '+' then
       bucket_run(e[2][4], name, added)
@@ -66,15 +76,32 @@ local function bucket_changes(name, cursor)
       removed[#removed + 1] = e[2][4]
     end
   end
-  return {name, 'ok', last, added, removed}
+  return {name, #entries == CATCH_UP and 'more' or 'ok', last, added, removed}
 end
 
 local pos = 7
+local names, order = {}, {}
 for _ = 1, tonumber(ARGV[pos]) do
-  window_add(ARGV[pos + 1], ARGV[pos + 2], tonumber(ARGV[pos + 3]))
+  local name = ARGV[pos + 1]
+  if not names[name] then
+    names[name] = {{}, {}}
+    order[#order + 1] = name
+  end
+  local slot = names[name]
+  slot[1][#slot[1] + 1] = ARGV[pos + 2]
+  slot[2][#slot[2] + 1] = tonumber(ARGV[pos + 3])
   pos = pos + 3
 end
-if tonumber(ARGV[7]) > 0 then window_evict() end
+local events, bytes = 0, 0
+for _, name in ipairs(order) do
+  local e, b = window_add(name, names[name][1], names[name][2])
+  events, bytes = events + e, bytes + b
+end
+if #order > 0 then
+  redis.call('HINCRBY', K.meta(), 'wev', events)
+  redis.call('HINCRBY', K.meta(), 'wby', bytes)
+  window_evict()
+end
 pos = pos + 1
 local out = {}
 for j = 1, tonumber(ARGV[pos]) do
