@@ -389,7 +389,7 @@ def _memory_per_listener(redis_proc: RedisProcess, n: int) -> dict[str, float]:
         before = int(c.info("memory")["used_memory"])
         _fill(redis_proc.url, "memory", n)
         grown = int(c.info("memory")["used_memory"]) - before
-        runs = list(c.sscan(key("memory", "bucket", "tasks/reminder.deleted"), count=200)[1])
+        runs = list(c.hscan(key("memory", "bucket", "tasks/reminder.deleted"), count=200)[1])
         runs = runs[:100]
         run_bytes = sum(c.memory_usage(key("memory", "run", r)) or 0 for r in runs)
         shared = {kind: (c.memory_usage(key("memory", kind, part)) or 0) / n

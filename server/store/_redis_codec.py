@@ -45,8 +45,10 @@ def listener_value(li: ListenerRow) -> str:
 def parse_listener(field: str, value: str) -> ListenerRow:
     expires, _, rest = value.partition(":")
     size, _, rest = rest.partition(":")
-    raw = rest.encode()
     n = int(size)
+    if rest.isascii():  # the common case: character and byte offsets agree
+        return ListenerRow(int(field[1:]), rest[:n], rest[n:], int(expires))
+    raw = rest.encode()
     return ListenerRow(int(field[1:]), raw[:n].decode(), raw[n:].decode(), int(expires))
 
 
@@ -97,18 +99,40 @@ def decided(env: str, order: CancelOrder, reply: list[Any], now: int) -> tuple[D
 
 def bucket_runs(name: str, flat: list[Any]) -> list[BucketRun]:
     """lib.lua ``bucket_run``'s flat records → BucketRuns (listeners in rule order)."""
-    out, i, n, loads = [], 0, len(flat), matcher.loads_json
+    out, i, n = [], 0, len(flat)
     while i < n:
         run_id, started, tid, tname, tts, tdata, k = flat[i:i + 7]
-        i += 7
-        listeners = [ListenerRow(int(flat[j]), name, flat[j + 2], int(flat[j + 1]))
-                     for j in range(i, i + 3 * int(k), 3)]
-        i += 3 * int(k)
-        if len(listeners) > 1:
-            listeners.sort()
-        trigger = {"name": tname, "id": tid, "ts": int(tts), "data": loads(tdata)}
-        out.append(BucketRun(run_id, int(started), trigger, tuple(listeners)))
+        values = flat[i + 7:i + 7 + 2 * int(k)]
+        i += 7 + 2 * int(k)
+        out.append(_bucket_run(run_id, started, tid, tname, tts, tdata,
+                               zip(values[::2], values[1::2], strict=True)))
     return out
+
+
+def bucket_run_rows(rows: list[tuple[str, str, list[Any]]]) -> list[BucketRun]:
+    """A load chunk: (run id, its rule indices in the bucket, HMGET of st s ti tn tt td
+    and those l<i> fields) → BucketRuns of the runs still pending."""
+    out, loads, parse = [], matcher.loads_json, parse_listener
+    for run_id, rules, h in rows:
+        if h[0] != "p":
+            continue
+        if len(h) == 7:  # one listener in this bucket: the usual case, kept lean
+            listeners: tuple[ListenerRow, ...] = (parse("l" + rules, h[6]),) if h[6] else ()
+        else:
+            listeners = tuple(sorted(parse("l" + rule, value) for rule, value
+                                     in zip(rules.split(","), h[6:], strict=True) if value))
+        trigger = {"name": h[3], "id": h[2], "ts": int(h[4]), "data": loads(h[5])}
+        out.append(BucketRun(run_id, int(h[1]), trigger, listeners))
+    return out
+
+
+def _bucket_run(run_id: str, started: str, tid: str, tname: str, tts: str, tdata: str,
+                listeners: Any) -> BucketRun:
+    rows = [parse_listener("l" + rule, value) for rule, value in listeners if value]
+    if len(rows) > 1:
+        rows.sort()
+    trigger = {"name": tname, "id": tid, "ts": int(tts), "data": matcher.loads_json(tdata)}
+    return BucketRun(run_id, int(started), trigger, tuple(rows))
 
 
 def bucket_changes(name: str, reply: list[Any]) -> BucketChanges | None:

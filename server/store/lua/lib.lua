@@ -46,7 +46,7 @@ local function log_add(name, op, run)
     local before = ''
     if epoch then before = redis.call('XREVRANGE', K.log(name), '+', '-', 'COUNT', 1)[1][1] end
     MOVES[name] = {before, before}
-    CAPS[name] = math.max(LOG_MIN, redis.call('SCARD', K.bucket(name)))
+    CAPS[name] = math.max(LOG_MIN, redis.call('HLEN', K.bucket(name)))
   end
   if not epoch then
     epoch = redis.call('HINCRBY', K.meta(), 'lepoch', 1)
@@ -59,8 +59,8 @@ end
 
 -- A run leaves a bucket: logged, or — the bucket now empty — the log goes with it.
 local function bucket_remove(name, run)
-  redis.call('SREM', K.bucket(name), run)
-  if redis.call('SCARD', K.bucket(name)) == 0 then
+  redis.call('HDEL', K.bucket(name), run)
+  if redis.call('HLEN', K.bucket(name)) == 0 then
     redis.call('DEL', K.log(name))
     redis.call('HDEL', K.log_epochs(), name)
     MOVES[name], EPOCHS[name], CAPS[name] = nil, nil, nil
@@ -108,27 +108,27 @@ local function end_run(run, status, now, extra)
 end
 
 -- A pending run's listeners on one event name, as a replica's index adds them, appended
--- flat to ``out`` (flat arrays are the cheapest reply to build and to parse):
--- run, started, trigger id, name, ts, data, k, then k × (rule, expires, expression).
+-- flat to ``out`` (flat arrays are the cheapest reply to build and to parse; the
+-- listener values are decoded by the replica, not here: Redis's time is shared by all):
+-- run, started, trigger id, name, ts, data, k, then k × (rule, stored l<rule> value).
 local function bucket_run(run, name, out)
-  local fields = hash(redis.call('HGETALL', K.run(run)))
-  if fields.st ~= 'p' then return end
-  local ls = {}
-  for f, v in pairs(fields) do
-    if string.sub(f, 1, 1) == 'l' then
-      local event, expires, expression = parse_listener(v)
-      if event == name then
-        ls[#ls + 1] = string.sub(f, 2)
-        ls[#ls + 1] = expires
-        ls[#ls + 1] = expression
-      end
-    end
+  local rules = redis.call('HGET', K.bucket(name), run)
+  if not rules then return end
+  local fields = {'st', 's', 'ti', 'tn', 'tt', 'td'}
+  local idx = {}
+  for i in string.gmatch(rules, '[^,]+') do
+    idx[#idx + 1] = i
+    fields[#fields + 1] = 'l' .. i
   end
-  if #ls == 0 then return end
+  local h = redis.call('HMGET', K.run(run), unpack(fields))
+  if h[1] ~= 'p' then return end
   local n = #out
-  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = run, fields.s, fields.ti, fields.tn
-  out[n + 5], out[n + 6], out[n + 7] = fields.tt, fields.td, #ls / 3
-  for i = 1, #ls do out[n + 7 + i] = ls[i] end
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = run, h[2], h[3], h[4]
+  out[n + 5], out[n + 6], out[n + 7] = h[5], h[6], #idx
+  for j, i in ipairs(idx) do
+    out[n + 6 + 2 * j] = i
+    out[n + 7 + 2 * j] = h[6 + j] or ''
+  end
 end
 
 -- Forget one late-window name (idle past the window, or evicted to stay under a cap).

@@ -38,16 +38,21 @@ local function_runs = {}
 local function insert(r)
   local args = {'a', r.a, 'f', r.f, 's', r.s, 'ti', r.ti, 'tn', r.tn, 'tt', r.tt, 'td', r.td,
                 'fp', r.fp, 'st', 'p', 'ra', now}
-  local names = {}
+  local names, order = {}, {}
   for _, l in ipairs(r.listeners) do
     args[#args + 1] = 'l' .. l[1]
     args[#args + 1] = l[3] .. ':' .. #l[2] .. ':' .. l[2] .. l[4]
     redis.call('ZADD', K.expiry(), l[3], r.id .. '/' .. l[1])
-    names[l[2]] = true
+    if names[l[2]] then
+      names[l[2]] = names[l[2]] .. ',' .. l[1]
+    else
+      names[l[2]] = l[1]
+      order[#order + 1] = l[2]
+    end
   end
   redis.call('HSET', K.run(r.id), unpack(args))
-  for name in pairs(names) do
-    redis.call('SADD', K.bucket(name), r.id)
+  for _, name in ipairs(order) do
+    redis.call('HSET', K.bucket(name), r.id, names[name])  -- its rule indices on that name
     log_add(name, '+', r.id)
   end
   local fk = K.function_key(r.a, r.f)

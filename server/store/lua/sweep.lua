@@ -17,14 +17,17 @@ for _, member in ipairs(expired) do
     local name = parse_listener(v)
     redis.call('HDEL', rk, field)
     LISTENERS = LISTENERS - 1
-    local still = false
-    for f, w in pairs(hash(redis.call('HGETALL', rk))) do
-      if string.sub(f, 1, 1) == 'l' and parse_listener(w) == name then still = true end
-    end
     -- Not logged: every replica drops expired listeners by time on its own.
-    if not still then
-      redis.call('SREM', K.bucket(name), run)
-      if redis.call('SCARD', K.bucket(name)) == 0 then
+    local bk = K.bucket(name)
+    local left = {}
+    for i in string.gmatch(redis.call('HGET', bk, run) or '', '[^,]+') do
+      if 'l' .. i ~= field then left[#left + 1] = i end
+    end
+    if #left > 0 then
+      redis.call('HSET', bk, run, table.concat(left, ','))
+    else
+      redis.call('HDEL', bk, run)
+      if redis.call('HLEN', bk) == 0 then
         redis.call('DEL', K.log(name))
         redis.call('HDEL', K.log_epochs(), name)
       end

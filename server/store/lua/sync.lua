@@ -57,7 +57,7 @@ end
 local function bucket_changes(name, cursor)
   local epoch = redis.call('HGET', K.log_epochs(), name)
   if not epoch then
-    if redis.call('SCARD', K.bucket(name)) == 0 then return {name, 'reset', '0-0'} end
+    if redis.call('HLEN', K.bucket(name)) == 0 then return {name, 'reset', '0-0'} end
     return {name, 'reload'}
   end
   if cursor == '' or string.sub(cursor, 1, string.find(cursor, '-', 1, true) - 1) ~= epoch then
