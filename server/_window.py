@@ -129,11 +129,13 @@ class RecentEvents:
                     found[entry[1]] = entry
         return [found[seq] for seq in sorted(found)]
 
-    def forget(self, env: str, name: str) -> None:
-        """Drop a name's events (a mirror that must re-read them)."""
-        slot = self._names.pop((env, name), None)
-        if slot is not None:
-            self._release(slot)
+    def lookup(self, env: str, name: str, now: int, since: int | None,
+               probes: list[tuple[tuple[str, ...], tuple[Any, ...]]] | None,
+               key_of: KeyOf) -> list[Entry]:
+        """``recent_keyed`` when the listener has probes, else ``recent``."""
+        if probes is None:
+            return self.recent(env, name, now, since)
+        return self.recent_keyed(env, name, now, since, probes, key_of)
 
     def __contains__(self, key: object) -> bool:
         return key in self._names

@@ -353,9 +353,7 @@ class RedisStore:
     def recent_keyed(self, env: str, name: str, now: int, since: int,
                      probes: Probes | None, key_of: KeyOf) -> list[Entry]:
         with self._mirror_lock:
-            if probes is None:
-                return self.window.recent(env, name, now, since)
-            return self.window.recent_keyed(env, name, now, since, probes, key_of)
+            return self.window.lookup(env, name, now, since, probes, key_of)
 
     # ------------------------------------------------------------------ decisions
 
