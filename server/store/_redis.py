@@ -252,10 +252,10 @@ class RedisStore:
         return str(max(0, now - self.config.late_window_ms))
 
     def _mirror(self, env: str, name: str, entries: list[Any]) -> None:
-        for entry_id, fields in entries:
-            text = fields[1]  # the entry is ["e", event JSON]
-            received = int(entry_id.partition("-")[0])
-            self.window.add(env, matcher.loads_json(text), received, len(text))
+        for entry_id, (_, n, _, size, _, text) in entries:  # n, b, e: one publish batch
+            received, each = int(entry_id.partition("-")[0]), int(size) // max(1, int(n))
+            for event in matcher.loads_json(text):
+                self.window.add(env, event, received, each)
             self._cursors[(env, name)] = entry_id
         if (env, name) not in self.window:
             self._cursors.pop((env, name), None)

@@ -37,9 +37,10 @@ TEMPLATES = {
     "acked": "ak",                   # ZSET decision id → acked_at (retention purge)
     "decisions": "dec",              # HASH decision id → run id
     "decision_log": "dlog",          # STREAM wake-ups for watchers (capped)
-    "window": "w:{}",                # STREAM late window of event name {}
+    "window": "w:{}",                # STREAM late window of event name {}: batch entries
     "window_names": "wn",            # ZSET event name → last append (ms)
-    "window_bytes": "wb",            # HASH event name → estimated bytes
+    "window_counts": "wc",           # HASH event name → events held
+    "window_bytes": "wb",            # HASH event name → estimated bytes held
 }
 
 

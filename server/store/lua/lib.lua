@@ -134,9 +134,10 @@ end
 -- Forget one late-window name (idle past the window, or evicted to stay under a cap).
 local function window_drop(name)
   local wk = K.window(name)
-  local n = redis.call('XLEN', wk)
+  local n = tonumber(redis.call('HGET', K.window_counts(), name) or '0')
   local b = tonumber(redis.call('HGET', K.window_bytes(), name) or '0')
   redis.call('DEL', wk)
+  redis.call('HDEL', K.window_counts(), name)
   redis.call('HDEL', K.window_bytes(), name)
   redis.call('ZREM', K.window_names(), name)
   redis.call('HINCRBY', K.meta(), 'wev', -n)

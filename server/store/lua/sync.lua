@@ -11,29 +11,34 @@ local cap_events, cap_bytes = tonumber(ARGV[5]), tonumber(ARGV[6])
 -- behind calls again ("more").
 local CATCH_UP = 2000
 
--- One name's events of this batch, in order. Ids are "<received ms>-<n>", never below
--- the name's last id (replica clocks differ). Bytes are an estimate: what MAXLEN/MINID
--- trim is charged pro rata. Returns the changes of the environment's counters.
-local function window_add(name, jsons, sizes)
+-- One name's events of this batch: ONE stream entry (fields n = events, b = bytes,
+-- e = a JSON array of the events), so the window costs Redis a few calls per name and
+-- batch, not per event. Ids are "<received ms>-<n>", never below the name's last id
+-- (replica clocks differ). Trimmed here, oldest entry first, by age and by the per-name
+-- event count; the counters stay exact. Returns the changes of the environment's totals.
+local function window_add(name, jsons, size)
   local wk = K.window(name)
   local ms = math.max(now, tonumber(redis.call('ZSCORE', K.window_names(), name) or '0'))
-  local id = string.format('%.0f', ms) .. '-*'
-  local before = redis.call('XLEN', wk)
-  local bytes = tonumber(redis.call('HGET', K.window_bytes(), name) or '0')
-  local added = 0
-  for i, json in ipairs(jsons) do
-    redis.call('XADD', wk, 'MAXLEN', '~', per_name, id, 'e', json)
-    added = added + sizes[i]
+  local count = tonumber(redis.call('HGET', K.window_counts(), name) or '0') + #jsons
+  local bytes = tonumber(redis.call('HGET', K.window_bytes(), name) or '0') + size
+  local d_events, d_bytes = #jsons, size
+  redis.call('XADD', wk, string.format('%.0f', ms) .. '-*', 'n', #jsons, 'b', size,
+             'e', '[' .. table.concat(jsons, ',') .. ']')
+  local cutoff = now - window_ms
+  while true do
+    local first = redis.call('XRANGE', wk, '-', '+', 'COUNT', 1)[1]
+    if not first then break end
+    local at = tonumber(string.sub(first[1], 1, string.find(first[1], '-', 1, true) - 1))
+    if at >= cutoff and (count <= per_name or redis.call('XLEN', wk) <= 1) then break end
+    local n, b = tonumber(first[2][2]), tonumber(first[2][4])
+    redis.call('XDEL', wk, first[1])
+    count, bytes = count - n, bytes - b
+    d_events, d_bytes = d_events - n, d_bytes - b
   end
-  redis.call('XTRIM', wk, 'MINID', '~', string.format('%.0f', now - window_ms))
-  local after = redis.call('XLEN', wk)
-  local left = bytes
-  if before > 0 and after < before + #jsons then
-    left = bytes - math.floor(bytes * (before + #jsons - after) / before)
-  end
-  redis.call('HSET', K.window_bytes(), name, left + added)
+  redis.call('HSET', K.window_counts(), name, count)
+  redis.call('HSET', K.window_bytes(), name, bytes)
   redis.call('ZADD', K.window_names(), ms, name)
-  return after - before, left + added - bytes
+  return d_events, d_bytes
 end
 
 -- Names nobody appended to within the window, then the oldest names while over a cap.
@@ -84,12 +89,12 @@ local names, order = {}, {}
 for _ = 1, tonumber(ARGV[pos]) do
   local name = ARGV[pos + 1]
   if not names[name] then
-    names[name] = {{}, {}}
+    names[name] = {{}, 0}
     order[#order + 1] = name
   end
   local slot = names[name]
   slot[1][#slot[1] + 1] = ARGV[pos + 2]
-  slot[2][#slot[2] + 1] = tonumber(ARGV[pos + 3])
+  slot[2] = slot[2] + tonumber(ARGV[pos + 3])
   pos = pos + 3
 end
 local events, bytes = 0, 0
