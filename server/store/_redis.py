@@ -292,6 +292,8 @@ class RedisStore:
 
     def sync(self, env: str, events: Sequence[RecentEvent], now: int,
              cursors: Mapping[str, Cursor | None]) -> dict[str, BucketChanges | None]:
+        if events:
+            self._known_env(env)  # its window must be swept too
         c = self.config
         args: list[Any] = [now, c.late_window_ms if c.late_window_ms > 0 else 0,
                            c.late_window_max_events, c.late_window_total_events,
