@@ -189,3 +189,33 @@ def test_round_trips_per_batch_are_constant(redis_url: str, clock: Clock) -> Non
     assert counts == {"register 10": 1, "publish 10": 2, "register 100": 1, "publish 100": 2,
                       "register 1000": 1, "publish 1000": 2}
     eng.close()
+
+
+def test_replicas_sweeping_at_once_agree(replicas: Any, clock: Clock) -> None:
+    """Expiry sweeps and retention purges on every replica at the same time: each listener
+    and run leaves once, and the counters stay exact (never below zero)."""
+    from server._model import Rule
+
+    a, b, c = replicas(3)
+    rules = (Rule("tasks/reminder.deleted", match="data.reminderId", timeout="1s"),)
+    a.register_runs([run_request(f"r{i}", rules=rules, started_at=T0) for i in range(300)])
+    kept = a.register_run(run_request("kept"))
+    for e in (a, b, c):
+        e.publish_events("prod", [deleted("nobody", ts=T0)])  # every replica holds them
+    clock.now = T0 + 5_000
+    swept = [0, 0, 0]
+    barrier = threading.Barrier(3)
+
+    def sweep(k: int) -> None:
+        barrier.wait(30)
+        swept[k] = (a, b, c)[k].sweep()
+
+    threads = [threading.Thread(target=sweep, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert swept == [300, 300, 300]  # each replica's own cache
+    assert a.store.pending_listener_count() == 1
+    (d,) = c.publish_events("prod", [deleted("kept"), deleted("r7")])[1]
+    assert d.run_id == kept.run_id
