@@ -109,14 +109,18 @@ def bucket_runs(name: str, flat: list[Any]) -> list[BucketRun]:
     return out
 
 
-def bucket_run_rows(rows: list[tuple[str, str, list[Any]]]) -> list[BucketRun]:
-    """A load chunk: (run id, its rule indices in the bucket, HMGET of st s ti tn tt td
-    and those l<i> fields) → BucketRuns of the runs still pending."""
+def bucket_run_rows(flat: list[Any]) -> list[BucketRun]:
+    """A load chunk (load.lua: run id, its rule indices in the bucket, m, then m values
+    of st s ti tn tt td l<i>...) → BucketRuns of the runs still pending."""
     out, loads, parse = [], matcher.loads_json, parse_listener
-    for run_id, rules, h in rows:
+    i, n = 0, len(flat)
+    while i < n:
+        run_id, rules, m = flat[i], flat[i + 1], int(flat[i + 2])
+        h = flat[i + 3:i + 3 + m]
+        i += 3 + m
         if h[0] != "p":
             continue
-        if len(h) == 7:  # one listener in this bucket: the usual case, kept lean
+        if m == 7:  # one listener in this bucket: the usual case, kept lean
             listeners: tuple[ListenerRow, ...] = (parse("l" + rules, h[6]),) if h[6] else ()
         else:
             listeners = tuple(sorted(parse("l" + rule, value) for rule, value
