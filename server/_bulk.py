@@ -4,24 +4,35 @@ Semantics (Inngest's "cancel functions in bulk"): every pending run of (app, fun
 with ``started_after <= started_at <= started_before`` whose trigger event satisfies
 ``if`` (CEL over ``event`` only) is cancelled when the cancellation is created; while
 the cancellation exists, a run registered later whose start time falls in the window is
-cancelled at registration. Runs are found through the store's partial index on
-(env, app, function, started_at), so other functions' runs are never read.
+cancelled at registration (the engine asks :func:`covering`).
+
+Order of steps, for replicas racing: ``create`` stores the cancellation first and only
+then reads the pending runs; a registration stores its run first and only then reads the
+function's cancellations. Whichever comes second sees the other, so a run registered
+while a cancellation is being created is cancelled by one side or both — and the store's
+cancel step decides it only once. Runs are read in chunks (``Store.pending_runs_of_
+function``), each cancelled in its own step, so a huge function holds no lock for long.
+
+This module does not know the engine: it gets a ``cancel(env, orders)`` callable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import matcher
 
 from . import _validate as check
-from ._model import Cancellation, Decision
+from ._model import Cancellation, CancelOrder, Decision
 from ._ulid import new_ulid
+from .config import Config
 from .errors import CancellationNotFound, FunctionNotFound, InvalidExpression
+from .store import Store
 
-if TYPE_CHECKING:
-    from .engine import Engine, _Effects
+Canceller = Callable[[str, list[CancelOrder]], list[Decision]]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -39,75 +50,57 @@ def _covers(c: Cancellation, started_at: int, trigger: dict[str, Any]) -> bool:
     return prog is None or prog.try_evaluate({"event": trigger}) is True
 
 
-def _trigger(run: dict[str, Any]) -> dict[str, Any]:
-    return {"name": run["trigger_name"], "id": run["trigger_id"], "ts": run["trigger_ts"],
-            "data": matcher.loads_json(run["trigger_data"])}
+def covering(cancellations: list[Cancellation], started_at: int,
+             trigger: dict[str, Any]) -> Cancellation | None:
+    """The first of a function's cancellations that covers a run, if any."""
+    for c in cancellations:
+        if _covers(c, started_at, trigger):
+            return c
+    return None
 
 
 class BulkCancellations:
-    """The create / list / delete operations and the registration-time check."""
+    """The create / list / delete operations."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        # (env, app, function) -> its cancellations; read on every registration, so kept
-        # in memory and dropped for a key when a create/delete for it commits.
-        self._by_function: dict[tuple[str, str, str], list[Cancellation]] = {}
+    def __init__(self, config: Config, store: Store, clock: Callable[[], int],
+                 cancel: Canceller) -> None:
+        self.config, self.store, self.clock, self._cancel = config, store, clock, cancel
 
     def create(self, env: str, app_id: str, function_id: str, started_after: int | None,
                started_before: int | None, condition: str = "") -> Cancellation:
-        """Validate (Inngest's messages), then cancel the covered runs in one transaction."""
-        eng = self.engine
+        """Validate (Inngest's messages), store the cancellation, cancel the covered runs."""
         env = check.env_name(env)
         check.required(app_id, "app_id")
         check.required(function_id, "function_id")
-        now = eng.clock()
+        now = self.clock()
         started_before = check.bulk_window(started_after, started_before, now)
-        check.expression_size(condition, "if", eng.config)
+        check.expression_size(condition, "if", self.config)
         try:
             _program(condition)
         except matcher.CompileError as exc:
             raise InvalidExpression("", exc) from None
-        with eng._transaction() as fx:
-            if not eng.store.function_known(env, app_id, function_id):
-                raise FunctionNotFound(app_id, function_id)
-            c = Cancellation(new_ulid(now), env, app_id, function_id, started_after,
-                             started_before, condition, now)
-            cancelled = 0
-            for run in eng.store.pending_runs_of_function(env, app_id, function_id,
-                                                          started_after, started_before):
-                if _covers(c, run["started_at"], _trigger(run)):
-                    eng.cancel(run, "bulk", fx, cancellation_id=c.id)
-                    cancelled += 1
-            c = Cancellation(c.id, env, app_id, function_id, started_after, started_before,
-                             condition, now, cancelled)
-            eng.store.insert_cancellation(c)
-            # Inside the lock: no registration can read the old cached list after commit.
-            self._by_function.pop((env, app_id, function_id), None)
-        return c
+        c = Cancellation(new_ulid(now), env, app_id, function_id, started_after,
+                         started_before, condition, now)
+        if not self.store.add_cancellation(c):
+            raise FunctionNotFound(app_id, function_id)
+        cancelled = 0
+        for chunk in self.store.pending_runs_of_function(env, app_id, function_id,
+                                                         started_after, started_before):
+            orders = [CancelOrder(run_id, "bulk", cancellation_id=c.id)
+                      for run_id, started, trigger in chunk.runs
+                      if _covers(c, started, trigger)]
+            if orders:
+                cancelled += len(self._cancel(env, orders))
+        self.store.set_runs_cancelled(env, c.id, cancelled)
+        return dataclasses.replace(c, runs_cancelled=cancelled)
 
     def list(self, env: str) -> list[Cancellation]:
-        env = check.env_name(env)
-        with self.engine._transaction():
-            return self.engine.store.cancellations(env)
+        return self.store.cancellations(check.env_name(env))
 
     def delete(self, env: str, cancellation_id: str) -> Cancellation:
         env = check.env_name(env)
         cid = check.ulid(cancellation_id, "id")
-        with self.engine._transaction():
-            found = [c for c in self.engine.store.cancellations(env) if c.id == cid]
-            if not found or not self.engine.store.delete_cancellation(env, cid):
-                raise CancellationNotFound(cancellation_id)
-            self._by_function.pop((env, found[0].app_id, found[0].function_id), None)
-        return found[0]
-
-    def at_registration(self, run: dict[str, Any], trigger: dict[str, Any], started_at: int,
-                        fx: _Effects) -> Decision | None:
-        """Cancel a just-inserted run if an existing cancellation covers it."""
-        key = (run["env"], run["app_id"], run["function_id"])
-        active = self._by_function.get(key)
-        if active is None:
-            active = self._by_function[key] = self.engine.store.cancellations(*key)
-        for c in active:
-            if _covers(c, started_at, trigger):
-                return self.engine.cancel(run, "bulk", fx, cancellation_id=c.id)
-        return None
+        found = self.store.delete_cancellation(env, cid)
+        if found is None:
+            raise CancellationNotFound(cancellation_id)
+        return found

@@ -1,19 +1,20 @@
-"""Decisions: building a cancel decision and fanning it out to the env's watchers.
+"""Decisions: building a cancel decision, and counting the streams that watch them.
 
-A decision is committed to the store before any watcher sees it; the hub only carries
-the "something new" signal and the payload to streams that are connected right now.
-A stream that connects later gets the same decisions from the store's unacked replay.
+A decision is committed to the store before any watcher sees it. Watchers do not get a
+queue each: a stream pulls the environment's unacknowledged decisions from the store
+after its own cursor, one bounded page at a time, and between pages waits on the
+store's "something new" signal. So a slow or stalled consumer holds at most one page
+(``Engine.REPLAY_PAGE`` decisions) here, never a growing backlog; it only lags, and
+whatever it has not acknowledged is still in the store when it reconnects.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import threading
 from typing import Any
 
-from ._model import Decision
-from ._ulid import new_ulid
+from ._model import CancelOrder, Decision
 from .errors import TooManyStreams
 
 FUNCTION_CANCELLED = "inngest/function.cancelled"
@@ -30,15 +31,16 @@ def trigger_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def make_decision(run: dict[str, Any], *, cause: str, now: int, rule_index: int = -1,
-                  event_id: str = "", event_name: str = "",
-                  cancellation_id: str = "") -> Decision:
-    """A decision for the stored run ``run``, with its ready-to-forward cancelled event
-    (``id`` = run id; ``data``: function_id, run_id, the trigger ``event``, ``error``)."""
+def make_decision(run: dict[str, Any], order: CancelOrder, *, decision_id: str,
+                  decided_at: int) -> Decision:
+    """The decision for the stored run ``run`` (a row with env, run_id, app_id,
+    function_id and the trigger columns), with its ready-to-forward cancelled event
+    (``id`` = run id; ``data``: function_id, run_id, the trigger ``event``, ``error``).
+    A pure function of its arguments, so a store may rebuild a decision on read."""
     cancelled = {
         "name": FUNCTION_CANCELLED,
         "id": run["run_id"],
-        "ts": now,
+        "ts": decided_at,
         "data": {
             "function_id": run["function_id"],
             "run_id": run["run_id"],
@@ -47,53 +49,58 @@ def make_decision(run: dict[str, Any], *, cause: str, now: int, rule_index: int 
         },
     }
     return Decision(
-        decision_id=new_ulid(now), env=run["env"], run_id=run["run_id"], app_id=run["app_id"],
-        function_id=run["function_id"], cause=cause, rule_index=rule_index, event_id=event_id,
-        event_name=event_name, cancellation_id=cancellation_id, decided_at=now,
+        decision_id=decision_id, env=run["env"], run_id=run["run_id"], app_id=run["app_id"],
+        function_id=run["function_id"], cause=order.cause, rule_index=order.rule_index,
+        event_id=order.event_id, event_name=order.event_name,
+        cancellation_id=order.cancellation_id, decided_at=decided_at,
         function_cancelled_event=cancelled,
     )
 
 
-CLOSED = None  # sentinel a closed hub puts on every queue
+class Streams:
+    """Open ``WatchDecisions`` streams, capped in total and per environment (thread-safe).
 
+    Each stream holds a worker thread for its lifetime, so the total stays below the
+    worker pool (``Config.check``); the per-environment cap keeps one tenant from taking
+    every stream.
+    """
 
-class DecisionHub:
-    """Per-environment subscriber queues (thread-safe)."""
-
-    def __init__(self) -> None:
+    def __init__(self, limit: int, per_env: int) -> None:
+        self.limit, self.per_env = limit, per_env
         self._lock = threading.Lock()
-        self._subs: dict[str, set[queue.SimpleQueue[Decision | None]]] = {}
-        self._closed = False
+        self._open: dict[str, int] = {}
+        self.closed = threading.Event()
 
-    def subscribe(self, env: str, limit: int | None = None) -> queue.SimpleQueue[Decision | None]:
-        """A new queue for ``env``; TooManyStreams when ``limit`` streams are open."""
-        q: queue.SimpleQueue[Decision | None] = queue.SimpleQueue()
+    def open(self, env: str) -> None:
+        """Count a new stream of ``env``; TooManyStreams when a cap is reached."""
         with self._lock:
-            if limit is not None and sum(len(s) for s in self._subs.values()) >= limit:
-                raise TooManyStreams(f"already {limit} WatchDecisions streams open (the "
+            total = sum(self._open.values())
+            if total >= self.limit:
+                raise TooManyStreams(f"already {self.limit} WatchDecisions streams open (the "
                                      "limit); close one or raise --max-watchers")
-            if self._closed:
-                q.put(CLOSED)
-            self._subs.setdefault(env, set()).add(q)
-        return q
+            if self._open.get(env, 0) >= self.per_env:
+                raise TooManyStreams(
+                    f"already {self.per_env} WatchDecisions streams open for environment "
+                    f"{env!r} (the per-environment limit); close one or raise "
+                    "--max-watchers-per-env")
+            self._open[env] = self._open.get(env, 0) + 1
 
-    def unsubscribe(self, env: str, q: queue.SimpleQueue[Decision | None]) -> None:
+    def release(self, env: str) -> None:
         with self._lock:
-            self._subs.get(env, set()).discard(q)
+            left = self._open.get(env, 0) - 1
+            if left > 0:
+                self._open[env] = left
+            else:
+                self._open.pop(env, None)
 
-    def publish(self, decisions: list[Decision]) -> None:
+    def counts(self) -> dict[str, int]:
         with self._lock:
-            for d in decisions:
-                for q in self._subs.get(d.env, ()):
-                    q.put(d)
+            return dict(self._open)
 
     def watchers(self) -> int:
         with self._lock:
-            return sum(len(s) for s in self._subs.values())
+            return sum(self._open.values())
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            for subs in self._subs.values():
-                for q in subs:
-                    q.put(CLOSED)
+        """Streams end at their next wake-up (at most the engine's poll interval)."""
+        self.closed.set()

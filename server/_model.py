@@ -78,6 +78,18 @@ class Decision:
     function_cancelled_event: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class CancelOrder:
+    """Cancel this run if it is still pending; the rest becomes the decision's fields."""
+
+    run_id: str
+    cause: str  # "event" or "bulk"
+    rule_index: int = -1
+    event_id: str = ""
+    event_name: str = ""
+    cancellation_id: str = ""
+
+
 @dataclass
 class RegisterResult:
     """``status``: "registered", "already_registered", "cancelled" or "finished"."""

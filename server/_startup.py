@@ -77,14 +77,15 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def log_listening(config: Config, grpc_port: int, http_port: int, restored: int,
+def log_listening(config: Config, grpc_port: int, http_port: int, restored: int | None,
                   keyring: Keyring) -> None:
     """The start-up line: every URL and the data location, then the local-mode warning."""
     host = _url_host(config.host)
     http = f"http://{host}:{http_port}"
     log.info("listening", extra={
         "grpc": f"grpc://{host}:{grpc_port}", "http": http, "metrics": f"{http}/metrics",
-        "openapi": f"{http}/v1/openapi.json", "data": str(Path(config.db_path).resolve()),
+        "openapi": f"{http}/v1/openapi.json",
+        "data": str(Path(config.db_path).resolve()) if config.store == "sqlite" else config.store,
         "grpc_port": grpc_port, "http_port": http_port, "restored_listeners": restored})
     if keyring.local:
         log.warning("local mode: no signing key configured, every call is accepted")

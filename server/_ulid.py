@@ -6,6 +6,7 @@ bits. The first character is at most '7' because 26 * 5 = 130 bits carry only 12
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -37,3 +38,12 @@ def ulid_time_ms(text: str) -> int:
     for ch in text[:10].upper():
         value = value * 32 + _ALPHABET.index(ch)
     return value
+
+
+def derived_ulid(ms: int, seed: str) -> str:
+    """A ULID for time ``ms`` whose 80 random bits are a hash of ``seed``: the same seed
+    gives the same id on every call and every replica (a trigger id made up for a run
+    must not change when the registration is retried)."""
+    value = (max(ms, 0) & (2**48 - 1)) << 80 | int.from_bytes(
+        hashlib.sha256(seed.encode()).digest()[:10], "big")
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])

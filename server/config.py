@@ -18,11 +18,18 @@ from ._timeouts import DEFAULT_TIMEOUT_MS
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("auto", "console", "json")
+STORE_SCHEMES = ("redis://", "rediss://", "redis+cluster://")
 
 
 class ConfigError(ValueError):
     """A setting's value, or a combination of settings, that the service cannot run with;
     the message names the setting(s) by their flag."""
+
+
+MAX_JSON_DEPTH_CEILING = 128
+"""The highest ``max_json_depth`` allowed: decoding, CEL evaluation and the decision encoder
+recurse a few frames per nesting level and must stay far below Python's recursion limit
+(1,000) on every thread. Stored triggers deeper than this are not loaded (store/_triggers)."""
 
 
 def setting(default: Any = MISSING, *, help: str, default_factory: Any = MISSING,
@@ -65,7 +72,8 @@ class Config:
     # 64 levels: far beyond real payloads (webhook bodies nest < 20), the same bound as
     # the CEL AST, and far enough from Python's recursion limit that every recursive
     # consumer (decoder, CEL runtime, decision encoder, +3 levels of wrapping) is safe.
-    max_json_depth: int = setting(64, help="nesting depth of any JSON payload or body")
+    max_json_depth: int = setting(
+        64, help=f"nesting depth of any JSON payload or body (at most {MAX_JSON_DEPTH_CEILING})")
     # 10,000 ids bind well under SQLite's variable limit (32,766 since 3.32).
     max_ids_per_call: int = setting(10_000, help="decision ids per AckDecisions call")
     max_functions_per_sync: int = setting(1000, help="functions per SyncFunctions call")
@@ -77,6 +85,11 @@ class Config:
     late_window_ms: int = setting(30_000,
                                   help="how long recent events are kept for late listeners")
     late_window_max_events: int = setting(10_000, help="recent events kept per event name")
+    # Issue 9 item 4: bounded across every environment and name, oldest names evicted.
+    late_window_total_events: int = setting(
+        100_000, help="recent events kept in all (on Redis: per environment)")
+    late_window_total_bytes: int = setting(
+        64 << 20, help="estimated bytes of recent events kept in all (on Redis: per environment)")
     sweep_interval_s: float = setting(60.0, flag="--sweep-interval",
                                       help="seconds between expired-listener sweeps")
     grace_s: float = setting(5.0, flag="--grace", help="seconds in-flight calls get at shutdown")
@@ -89,6 +102,8 @@ class Config:
     workers: int = setting(32, help="gRPC worker threads")
     max_watchers: int = setting(
         16, help="concurrent WatchDecisions streams (each holds a worker thread)")
+    max_watchers_per_env: int = setting(
+        4, help="concurrent WatchDecisions streams of one environment")
     # Finished/cancelled runs and acknowledged decisions are purged this long after they
     # ended (a retried registration within it still learns the run was cancelled).
     retention_ms: int = setting(7 * 86_400_000,
@@ -110,6 +125,11 @@ class Config:
     log_format: str = setting(
         "auto", choices=LOG_FORMATS,
         help="auto: readable lines on a terminal, JSON lines otherwise; or console / json")
+
+    # The store: the embedded SQLite file in data_dir, or Redis shared by replicas.
+    store: str = setting(
+        "sqlite", help="sqlite (the file in --data-dir), redis://HOST:PORT/DB, or "
+                       "redis+cluster://HOST:PORT (a Redis Cluster; any node)")
 
     def replace(self, **changes: object) -> Config:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -153,6 +173,9 @@ def _problems(c: Config) -> list[str]:
                  "max_ids_per_call", "max_functions_per_sync"):
         if getattr(c, name) < 1:
             out.append(f"{_flag(name)} must be at least 1, got {getattr(c, name)}")
+    if c.max_json_depth > MAX_JSON_DEPTH_CEILING:
+        out.append(f"{_flag('max_json_depth')} must be at most {MAX_JSON_DEPTH_CEILING}, "
+                   f"got {c.max_json_depth}")
     if c.max_watchers >= c.workers:
         # Each stream holds a worker thread: unary calls need at least one left over.
         out.append(f"{_flag('max_watchers')} ({c.max_watchers}) must be below "
@@ -160,6 +183,12 @@ def _problems(c: Config) -> list[str]:
     for name in ("http_read_timeout_s", "http_idle_timeout_s", "sweep_interval_s"):
         if getattr(c, name) <= 0:
             out.append(f"{_flag(name)} must be more than 0 seconds, got {getattr(c, name)}")
+    if not 1 <= c.max_watchers_per_env <= c.max_watchers:
+        out.append(f"{_flag('max_watchers_per_env')} ({c.max_watchers_per_env}) must be "
+                   f"between 1 and {_flag('max_watchers')} ({c.max_watchers})")
+    if c.store != "sqlite" and not c.store.startswith(STORE_SCHEMES):
+        out.append(f"{_flag('store')} {c.store!r}: expected sqlite, redis://HOST:PORT/DB or "
+                   "redis+cluster://HOST:PORT")
     return out
 
 

@@ -37,7 +37,7 @@ from .engine import Engine
 from .http_app import build_app, transport_rejected
 from .http_server import HttpServer
 from .metrics import Metrics
-from .store import Store
+from .store import open_store
 
 log = logging.getLogger("cancelmatch.server")
 
@@ -194,8 +194,9 @@ def build_server(config: Config, engine: Engine | None = None) -> Service:
     keyring = Keyring.from_config(config)
     owned = engine is None  # an engine we open here we also close if start-up fails
     if engine is None:
-        store = Store(startup.data_file(config), config.sqlite_synchronous)
-        engine = Engine(config, store, metrics=Metrics())
+        if config.store == "sqlite":
+            startup.data_file(config)  # the folder must be usable: one clear line if not
+        engine = Engine(config, open_store(config), metrics=Metrics())
     server: grpc.Server | None = None
     try:
         server, port, health_servicer = _grpc_server(config, engine, keyring)

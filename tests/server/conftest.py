@@ -3,11 +3,12 @@ server processes on 127.0.0.1 that are always stopped at teardown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis_support
 from server_support import Clock, ServerProcess, make_engine
 
 from server.config import Config
@@ -48,3 +49,32 @@ def service(tmp_path: Path) -> Iterator[Service]:
     svc = build_server(Config(data_dir=tmp_path / "data", grpc_port=0, http_port=0, grace_s=1))
     yield svc
     svc.stop()
+
+
+STORES = ("sqlite", "redis", "cluster")
+"""Every store the engine runs on: the parity tests run once per store."""
+
+
+@pytest.fixture(params=STORES)
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store: a SQLite file, or a flushed session Redis / Redis Cluster."""
+    if request.param == "sqlite":
+        return str(tmp_path / "db.sqlite3")
+    server = redis_support.shared(request.param)
+    server.flush()
+    return str(server.url)
+
+
+@pytest.fixture
+def engine_factory(store_target: str, clock: Clock) -> Iterator[Callable[..., Engine]]:
+    """``make(**config)``: an engine on this test's store (again = a restart or a second
+    replica); every engine made is closed at teardown."""
+    made: list[Engine] = []
+
+    def make(**config: Any) -> Engine:
+        made.append(make_engine(store_target, clock, **config))
+        return made[-1]
+
+    yield make
+    for eng in made:
+        eng.close()

@@ -15,7 +15,7 @@ from server._model import Event, Rule, RunRequest
 from server._ulid import new_ulid
 from server.config import Config
 from server.engine import Engine
-from server.store import Store
+from server.store import SQLiteStore, open_store, window_for
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000_000  # fixed "now" of the fake clock (epoch ms)
@@ -29,9 +29,13 @@ class Clock:
         return self.now
 
 
-def make_engine(path: Path | str, clock: Clock, **config: Any) -> Engine:
+def make_engine(target: Path | str, clock: Clock, **config: Any) -> Engine:
+    """An engine on the SQLite file ``target`` (or ":memory:"), or on the Redis URL."""
+    if str(target).startswith("redis"):
+        cfg = Config(store=str(target), **config)
+        return Engine(cfg, open_store(cfg), clock=clock)
     cfg = Config(**config)
-    return Engine(cfg, Store(path, "NORMAL"), clock=clock)
+    return Engine(cfg, SQLiteStore(target, "NORMAL", window_for(cfg)), clock=clock)
 
 
 def run_request(reminder: str = "r1", *, env: str = "prod", user: str = "user_123",

@@ -1,14 +1,25 @@
-"""Bulk cancellations: window, `if` over the trigger, registration-time cancels, errors."""
+"""Bulk cancellations: window, `if` over the trigger, registration-time cancels, errors.
+
+Each test runs once per store (SQLite, Redis, Redis Cluster)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
-from server_support import T0, run_request
+from server_support import T0, Clock, make_engine, run_request
 
 from server.engine import Engine
 from server.errors import CancellationNotFound, FunctionNotFound, InvalidArgument
+from server.store import SQLiteStore
 
 USER_IF = "event.data.userId == 'user_123'"
+
+
+@pytest.fixture
+def engine(engine_factory: Callable[..., Engine]) -> Engine:
+    return engine_factory()
 
 
 def _runs(engine: Engine) -> dict[str, str]:
@@ -56,12 +67,30 @@ def test_runs_registered_later_inside_the_window_are_cancelled(engine: Engine) -
     assert engine.register_run(run_request("r7", started_at=T0 - 30_000)).status == "registered"
 
 
-def test_bulk_query_reads_only_that_functions_runs(engine: Engine) -> None:
+def test_bulk_query_reads_only_that_functions_runs(tmp_path: Path, clock: Clock) -> None:
+    engine = make_engine(tmp_path / "db.sqlite3", clock)
+    assert isinstance(engine.store, SQLiteStore)
     plan = engine.store.query_plan(
-        "SELECT * FROM runs WHERE env = ? AND app_id = ? AND function_id = ? "
-        "AND status = 'pending' AND started_at >= ? AND started_at <= ? ORDER BY started_at",
-        ("prod", "a", "f", 0, 1))
+        "SELECT run_id FROM runs WHERE env = ? AND app_id = ? AND function_id = ? "
+        "AND status = 'pending' AND (started_at, run_id) > (?, ?) AND started_at <= ? "
+        "ORDER BY started_at, run_id LIMIT ?", ("prod", "a", "f", 0, "", 1, 1000))
     assert "USING INDEX runs_pending_by_function" in plan
+    engine.close()
+
+
+def test_bulk_reads_runs_in_chunks_and_cancels_them_all(engine: Engine,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """More pending runs than one chunk (many with the same start time): every covered
+    run is cancelled exactly once, none is skipped at a chunk boundary."""
+    monkeypatch.setattr(type(engine.store), "CHUNK", 7)
+    started = [T0 - 10_000 + (i % 3) for i in range(40)]
+    runs = engine.register_runs([run_request(f"r{i}", started_at=s)
+                                 for i, s in enumerate(started)])
+    c = engine.bulk.create("prod", "reminders", "send-reminder", None, T0 - 10_000 + 1, "")
+    want = {r.run_id for r, s in zip(runs, started, strict=True) if s <= T0 - 10_000 + 1}
+    assert c.runs_cancelled == len(want) == 27
+    assert {d.run_id for d in engine.store.unacked_decisions("prod")} == want
+    assert engine.bulk.list("prod")[0].runs_cancelled == 27
 
 
 @pytest.mark.parametrize(("args", "message"), [

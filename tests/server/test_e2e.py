@@ -1,4 +1,7 @@
-"""End to end: a real `cancelmatch serve` process on 127.0.0.1, driven over gRPC and HTTP."""
+"""End to end: a real `cancelmatch serve` process on 127.0.0.1, driven over gRPC and HTTP.
+
+The tests that start a server run once on SQLite and once on Redis (``--store redis://``):
+the same answers from both stores."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Any
 
 import grpc
 import pytest
+import redis_support
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from server_support import ROOT
 
@@ -25,6 +29,20 @@ from server.client import Client
 pytestmark = pytest.mark.e2e
 
 RULES = [{"event": "tasks/reminder.deleted", "match": "data.reminderId"}]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def server_factory(request: pytest.FixtureRequest, server_factory: Any) -> Any:
+    """The conftest factory, on the embedded store or on a flushed Redis."""
+    if request.param == "sqlite":
+        return server_factory
+    redis_server = redis_support.shared("redis")
+    redis_server.flush()
+
+    def start(*args: str, **kwargs: Any) -> Any:
+        return server_factory(*args, "--store", redis_server.url, **kwargs)
+
+    return start
 
 
 def _now() -> int:

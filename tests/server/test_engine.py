@@ -1,14 +1,20 @@
-"""Engine (domain core): registration semantics, decisions, acks, late listeners, envs."""
+"""Engine (domain core): registration semantics, decisions, acks, late listeners, envs.
+
+Every test runs once per store (SQLite, Redis, Redis Cluster): the parity claim."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from server_support import T0, Clock, deleted, make_engine, run_request
+from server_support import T0, Clock, deleted, run_request
 
+import matcher
 from server._model import Event, Rule
+from server._ulid import is_ulid, ulid_time_ms
 from server.engine import Engine
 from server.errors import (
     Conflict,
@@ -20,6 +26,11 @@ from server.errors import (
 )
 
 DAY = 86_400_000
+
+
+@pytest.fixture
+def engine(engine_factory: Callable[..., Engine]) -> Engine:
+    return engine_factory()
 
 
 def test_event_cancels_exactly_its_run_and_decision_is_complete(engine: Engine) -> None:
@@ -130,7 +141,7 @@ def test_expired_listener_does_not_cancel_and_is_swept(engine: Engine, clock: Cl
     assert engine.publish_events("prod", [deleted("r1", ts=T0 + 5000)])[1] == []
     clock.now = T0 + 5000
     assert engine.sweep() == 1
-    assert len(engine.index) == 0 and engine.store.count("listeners") == 0
+    assert len(engine.index) == 0 and engine.store.pending_listener_count() == 0
 
 
 def test_rule_without_match_or_if_warns_and_cancels_on_any_event(engine: Engine) -> None:
@@ -184,10 +195,10 @@ def test_late_listener_after_a_burst_tests_only_events_with_its_key(
     engine.publish_events("prod", [deleted(f"other{i}", ts=T0) for i in range(500)])
     engine.publish_events("prod", [deleted("r1", ts=T0)])
     tested: list[str] = []
-    real_test = engine.index.test
-    monkeypatch.setattr(engine.index, "test",
-                        lambda lid, event, *a: tested.append(event["data"]["reminderId"])
-                        or real_test(lid, event, *a))
+    real_test = matcher.ListenerIndex.test
+    monkeypatch.setattr(matcher.ListenerIndex, "test",
+                        lambda self, lid, event, *a: tested.append(event["data"]["reminderId"])
+                        or real_test(self, lid, event, *a))
     res = engine.register_run(run_request("r1", started_at=T0 - 10))
     assert res.status == "cancelled"
     assert engine.register_run(run_request("r2", started_at=T0 - 10)).status == "registered"
@@ -275,42 +286,42 @@ def test_watch_replays_unacked_then_streams_new(engine: Engine) -> None:
     assert [d.decision_id for d in replay] == [d1.decision_id, d2.decision_id]
 
 
-def test_restart_rebuilds_index_and_keeps_unacked(tmp_path: Path, clock: Clock) -> None:
-    path = tmp_path / "db.sqlite3"
-    eng = make_engine(path, clock)
+def test_restart_keeps_listeners_and_unacked(engine_factory: Callable[..., Engine]) -> None:
+    eng = engine_factory()
     eng.register_run(run_request("r1"))
     kept = eng.register_run(run_request("r2"))
     (d,) = eng.publish_events("prod", [deleted("r1")])[1]
     eng.close()
-    eng = make_engine(path, clock)
-    assert eng.restored == 1 and len(eng.index) == 1
+    eng = engine_factory()
+    assert eng.restored == 1 and len(eng.index) == 0  # buckets load on first use
     assert [x.decision_id for x in eng.store.unacked_decisions("prod")] == [d.decision_id]
     (d2,) = eng.publish_events("prod", [deleted("r2")])[1]
-    assert d2.run_id == kept.run_id
-    eng.close()
+    assert d2.run_id == kept.run_id and len(eng.index) == 0
 
 
-def test_retention_purges_ended_runs_and_acked_decisions(tmp_path: Path, clock: Clock) -> None:
-    eng = make_engine(tmp_path / "db.sqlite3", clock, retention_ms=DAY)
+def test_retention_purges_ended_runs_and_acked_decisions(
+        engine_factory: Callable[..., Engine], clock: Clock) -> None:
+    eng = engine_factory(retention_ms=DAY)
     acked, unacked, finished = (run_request(r) for r in ("r1", "r2", "r3"))
     for req in (acked, unacked, finished):
         eng.register_run(req)
     d1, _ = eng.publish_events("prod", [deleted("r1"), deleted("r2")])[1]
     eng.ack_decisions("prod", [d1.decision_id])
     eng.finish_run("prod", finished.run_id)
+    stored = [eng.store.get_run("prod", r.run_id) for r in (acked, unacked, finished)]
     clock.now = T0 + DAY - 1
     eng.sweep()
-    assert eng.store.count("runs") == 3
+    assert [eng.store.get_run("prod", r.run_id) for r in (acked, unacked, finished)] == stored
     clock.now = T0 + DAY + 1
     eng.sweep()
     # The run with an unacknowledged decision stays until the runner has heard of it.
-    assert eng.store.get_run("prod", unacked.run_id) is not None
-    assert eng.store.count("runs") == 1 and eng.store.count("decisions") == 1
-    eng.close()
+    assert [eng.store.get_run("prod", r.run_id) is not None
+            for r in (acked, unacked, finished)] == [False, True, False]
+    assert [d.run_id for d in eng.store.unacked_decisions("prod")] == [unacked.run_id]
 
 
-def test_decision_streams_are_capped(clock: Clock) -> None:
-    eng = make_engine(":memory:", clock, max_watchers=1)
+def test_decision_streams_are_capped(engine_factory: Callable[..., Engine]) -> None:
+    eng = engine_factory(max_watchers=1, max_watchers_per_env=1)
     first = eng.watch("prod", is_active=lambda: False)
     assert list(first) == []
     held = eng.watch("prod")
@@ -321,7 +332,6 @@ def test_decision_streams_are_capped(clock: Clock) -> None:
         next(eng.watch("staging"))
     held.close()
     assert list(eng.watch("staging", is_active=lambda: False)) == []
-    eng.close()
 
 
 def test_replay_pages_through_a_large_backlog(engine: Engine) -> None:
@@ -333,3 +343,103 @@ def test_replay_pages_through_a_large_backlog(engine: Engine) -> None:
     replay = list(engine.watch("prod", is_active=lambda: False))
     assert [d.decision_id for d in replay] == [d.decision_id for i, d in enumerate(decided)
                                                if i != 1]
+
+
+def test_trigger_without_id_gets_a_ulid_that_a_retry_keeps(engine: Engine) -> None:
+    req = run_request("r1")
+    req = type(req)(req.env, req.app_id, req.function_id, req.run_id, req.started_at,
+                    Event("", req.trigger.name, req.trigger.ts, req.trigger.data_json),
+                    req.rules)
+    assert engine.register_run(req).status == "registered"
+    assert engine.register_run(req).status == "already_registered"  # same fingerprint
+    (d,) = engine.publish_events("prod", [deleted("r1")])[1]
+    trigger_id = d.function_cancelled_event["data"]["event"]["id"]
+    assert is_ulid(trigger_id) and ulid_time_ms(trigger_id) == req.started_at
+    assert engine.register_run(req).decision == d
+
+
+def test_watch_pulls_from_the_store_so_acks_made_meanwhile_are_honoured(engine: Engine) -> None:
+    """Issue 9 item 8: a stream keeps no queue of its own. Decisions made while it is not
+    read wait in the store, and those acknowledged meanwhile are not sent any more."""
+    runs = [engine.register_run(run_request(f"r{i}")) for i in range(10)]
+    stream = engine.watch("prod")
+    (d0,) = engine.publish_events("prod", [deleted("r0")])[1]
+    assert next(stream) == d0
+    later = engine.publish_events("prod", [deleted(f"r{i}") for i in range(1, 10)])[1]
+    assert engine.ack_decisions("prod", [d.decision_id for d in later[:5]]) == 5
+    assert [next(stream).run_id for _ in range(4)] == [r.run_id for r in runs[6:]]
+    stream.close()
+
+
+def test_streams_are_capped_per_environment(engine_factory: Callable[..., Engine]) -> None:
+    eng = engine_factory(max_watchers=3, max_watchers_per_env=2)
+    held = [eng.watch("prod", poll_s=0.01) for _ in range(2)]
+    for s in held:
+        eng.register_run(run_request("x"))
+        eng.publish_events("prod", [deleted("x")])
+        next(s)
+    with pytest.raises(TooManyStreams, match="2 WatchDecisions streams open for environment "
+                                             "'prod'"):
+        next(eng.watch("prod"))
+    assert list(eng.watch("staging", is_active=lambda: False)) == []  # not locked out
+    assert eng.stats().watchers == {"prod": 2}
+    for s in held:
+        s.close()
+    assert eng.stats().watchers == {}
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"max_watchers": 32, "workers": 32}, r"--max-watchers \(32\) must be below --workers"),
+    ({"max_watchers_per_env": 17}, r"--max-watchers-per-env \(17\) must be between 1 and "),
+    ({"store": "mysql://x"}, r"--store 'mysql://x': expected sqlite, redis://"),
+    ({"max_json_depth": 129}, r"--max-json-depth must be at most 128, got 129"),
+])
+def test_config_check_rejects_settings_that_cannot_work(changes: dict[str, object],
+                                                        message: str) -> None:
+    from server.config import Config
+
+    with pytest.raises(ValueError, match=message):
+        Config().replace(**changes).check()
+
+
+def test_a_busy_environment_does_not_hold_another_one(engine: Engine,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 9 item 3: while one tenant's publish is busy matching (here: blocked), another
+    tenant's calls go through — there is no global lock over the index."""
+    engine.register_run(run_request("r1", env="slow"))
+    engine.register_run(run_request("r1", env="fast"))
+    inside, release = threading.Event(), threading.Event()
+    real_match = matcher.ListenerIndex.match
+
+    def match(self: matcher.ListenerIndex, event: dict[str, Any], env: str = "default") -> Any:
+        if env == "slow":
+            inside.set()
+            release.wait(60)
+        return real_match(self, event, env)
+
+    monkeypatch.setattr(matcher.ListenerIndex, "match", match)
+    slow = threading.Thread(target=engine.publish_events, args=("slow", [deleted("r1")]))
+    slow.start()
+    try:
+        assert inside.wait(30)
+        done: list[Any] = []
+        fast = threading.Thread(target=lambda: done.append(
+            engine.publish_events("fast", [deleted("r1")])[1]))
+        fast.start()
+        fast.join(30)  # a liveness bound: the busy tenant is still blocked meanwhile
+        assert not fast.is_alive() and len(done[0]) == 1
+        assert engine.register_run(run_request("r2", env="fast")).status == "registered"
+    finally:
+        release.set()
+        slow.join(30)
+
+
+def test_stats_are_per_environment_and_cheap(engine: Engine) -> None:
+    engine.register_run(run_request("r1", env="prod"))
+    engine.register_run(run_request("r2", env="prod"))
+    engine.register_run(run_request("r1", env="staging"))
+    engine.publish_events("staging", [deleted("r1"), deleted("other")])
+    stats = engine.stats()
+    assert stats.pending_listeners == {"prod": 2, "staging": 0}
+    assert stats.unacked_decisions.get("staging") == 1 and not stats.unacked_decisions.get("prod")
+    assert stats.late_window_events == 2 and stats.late_window_bytes > 0

@@ -28,6 +28,7 @@ DOCS = ("README.md", "server/README.md")
 SKIPPED = {
     "python -m pip install": "installs packages: CI runs exactly this before the tests",
     "cancelmatch serve": "the test starts that very command itself, on free ports",
+    "redis-server": "starts a Redis for the scale-out example; the Redis tests start their own",
 }
 ILLUSTRATIONS = {"ts": "Inngest SDK code (TypeScript), shown for the shape of a rule"}
 FENCE = re.compile(r"(?:<!-- file: (?P<file>[\w./-]+) -->\n)?^```(?P<lang>\w*)\n(?P<body>.*?)^```",

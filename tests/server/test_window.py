@@ -65,3 +65,44 @@ def test_keyed_lookup_equals_filtering_the_whole_window(
             if e[2]["data"].get("r") in keys]
     assert got == want
 
+
+
+def test_names_nobody_appends_to_leave_once_old() -> None:
+    """Issue 9 item 4: eviction must not wait for the same name to be appended again."""
+    w = RecentEvents(window_ms=100, max_events=10)
+    for i in range(50):
+        w.add("prod", _ev(i, name=f"n{i}"), now=1000)
+    assert len(w) == 50
+    w.add("prod", _ev(99, name="fresh"), now=1200)
+    assert len(w) == 1 and w.bytes == RecentEvents.NAME_OVERHEAD + w._names[
+        ("prod", "fresh")].bytes
+
+
+def test_global_caps_evict_the_least_recently_appended_names() -> None:
+    w = RecentEvents(window_ms=60_000, max_events=10, max_total_events=100,
+                     max_total_bytes=1 << 30)
+    for i in range(1000):
+        w.add("prod", _ev(i, name=f"n{i}"), now=1000 + i)
+    assert len(w) == 100
+    assert w.recent("prod", "n0", now=2000) == []
+    assert [e[2]["id"] for e in w.recent("prod", "n999", now=2000)] == ["999"]
+    small = RecentEvents(window_ms=60_000, max_events=10_000, max_total_bytes=50_000)
+    for i in range(1000):
+        small.add("prod", _ev(i, name=f"n{i % 7}"), now=1000, size=1000)
+    assert small.bytes <= 50_000 and 0 < len(small) < 50
+
+
+@settings(max_examples=100)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", "e"]),
+                          st.integers(0, 40), st.integers(0, 3000)), max_size=80))
+def test_for_all_appends_the_counters_agree_and_the_caps_hold(
+        adds: list[tuple[str, int, int]]) -> None:
+    w = RecentEvents(window_ms=100, max_events=6, max_total_events=15, max_total_bytes=20_000)
+    now = 0
+    for i, (name, step, size) in enumerate(adds):
+        now += step
+        w.add("prod", _ev(i, name=name), now, size)
+        assert len(w) <= 15 and w.bytes <= 20_000
+        held = [e for key in list(w._names) for e in w.recent(*key, now=now)]
+        assert len(held) == len(w)
+        assert all(now - e[0] <= 100 for e in held)
