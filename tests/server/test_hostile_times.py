@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from server_support import T0, Clock, deleted, make_engine, run_request
 
-from server._model import Cancellation, Event, Rule, RunRequest
+from server._model import Event, Rule, RunRequest
 from server._timeouts import format_rfc3339, parse_rfc3339_ms
 from server.engine import Engine
 from server.errors import InvalidArgument
@@ -108,9 +108,10 @@ def test_bulk_window_out_of_range_is_refused(engine: Engine, after: int | None, 
 
 def test_listing_presents_values_stored_before_the_checks(tmp_path: Path) -> None:
     engine = make_engine(tmp_path / "db.sqlite3", Clock())
-    with engine.store.transaction():  # what the old code committed
-        engine.store.insert_cancellation(Cancellation(
-            "01HF7YAT005Y0CV97J0WQWCA05", "prod", "a", "f", 2**63 - 1, -(2**63), "", T0))
+    with engine.store.transaction():  # the row the old code committed
+        engine.store._db.execute(
+            "INSERT INTO cancellations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("01HF7YAT005Y0CV97J0WQWCA05", "prod", "a", "f", 2**63 - 1, -(2**63), "", T0, 0))
     (c,) = engine.bulk.list("prod")
     shown = cancellation(c).model_dump(by_alias=True)
     assert (shown["started_after"], shown["started_before"]) == (
