@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 
 from .auth import Keyring
-from .config import Config
+from .config import Config, redact_url
 
 log = logging.getLogger("cancelmatch.server")
 
@@ -85,7 +85,8 @@ def log_listening(config: Config, grpc_port: int, http_port: int, restored: int 
     log.info("listening", extra={
         "grpc": f"grpc://{host}:{grpc_port}", "http": http, "metrics": f"{http}/metrics",
         "openapi": f"{http}/v1/openapi.json",
-        "data": str(Path(config.db_path).resolve()) if config.store == "sqlite" else config.store,
+        "data": (str(Path(config.db_path).resolve()) if config.store == "sqlite"
+                 else redact_url(config.store)),
         "grpc_port": grpc_port, "http_port": http_port, "restored_listeners": restored})
     if keyring.local:
         log.warning("local mode: no signing key configured, every call is accepted")

@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ._timeouts import DEFAULT_TIMEOUT_MS
 
@@ -30,6 +31,17 @@ MAX_JSON_DEPTH_CEILING = 128
 """The highest ``max_json_depth`` allowed: decoding, CEL evaluation and the decision encoder
 recurse a few frames per nesting level and must stay far below Python's recursion limit
 (1,000) on every thread. Stored triggers deeper than this are not loaded (store/_triggers)."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (``redis://:pw@host`` → ``redis://:***@host``): store URLs
+    appear in logs and in UNAVAILABLE messages sent to clients."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
 
 
 def setting(default: Any = MISSING, *, help: str, default_factory: Any = MISSING,

@@ -33,7 +33,7 @@ import matcher
 from .._model import Cancellation, CancelOrder, Decision, Rule
 from .._ulid import new_ulid
 from .._window import Entry, KeyOf, RecentEvents
-from ..config import Config
+from ..config import Config, redact_url
 from ..errors import Unavailable
 from . import _redis_codec as codec
 from ._interface import (
@@ -109,7 +109,8 @@ class RedisStore:
         try:
             yield
         except _UNREACHABLE as exc:
-            raise Unavailable(f"the store is unavailable: Redis at {self.url}: {exc}") from None
+            raise Unavailable(f"the store is unavailable: Redis at {redact_url(self.url)}: "
+                              f"{exc}") from None
 
     def _call(self, step: str, env: str, args: list[Any]) -> Any:
         with self._reach():

@@ -303,6 +303,18 @@ def test_unreachable_redis_fails_fast_and_recovers(tmp_path: Path) -> None:
     server.stop()
 
 
+def test_an_unreachable_redis_is_named_without_its_password() -> None:
+    from server.errors import Unavailable
+
+    url = f"redis://admin:s3cret@127.0.0.1:{redis_support.free_port()}/0"
+    store = _open(url)
+    with pytest.raises(Unavailable) as err:
+        store.get_run("prod", _rid(1))
+    assert "s3cret" not in err.value.message
+    assert "Redis at redis://admin:***@127.0.0.1:" in err.value.message
+    store.close()
+
+
 def test_write_steps_report_their_log_moves(redis_target: str) -> None:
     """A replica whose cursor is where a step of its own found the log may skip that
     step's entries; a step after someone else's write reports its own start."""
