@@ -3,11 +3,12 @@
 Pure Python, no grpc. The stable surface is ``__all__``; everything else is private.
 """
 
+from ._compile import compile
 from ._errors import CompileError, EvalError, MatcherError
 from ._index import ListenerIndex
 from ._limits import Limits
 from ._listener import AddResult, Match
-from ._program import Program, compile
+from ._program import Program
 from ._rules import cancel_expression, explain
 from ._values import CelType, Duration, Timestamp, UInt, cel_type_name, from_python, loads_json
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _ast as A
+from ._comprehension import lower_comprehension
 from ._values import TYPES, UInt
 
 # Exceptions that count as CEL errors inside generated code. KeyError and TypeError come
@@ -288,8 +289,6 @@ class CodeGenerator:
         return f"F[{name!r}]({', '.join(args)})"
 
     def visit_Comprehension(self, node: A.Comprehension) -> str:
-        from ._comprehension import lower_comprehension
-
         return lower_comprehension(self, node)
 
 

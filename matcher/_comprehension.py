@@ -8,15 +8,41 @@ the first error. Every iteration is charged to the evaluation's budget.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import _ast as A
 
-if TYPE_CHECKING:
-    from ._codegen import CodeGenerator
+
+class Emitter(Protocol):
+    """The function being generated: where lines go and how deep they nest."""
+
+    indent: int
+    blocks: int
+
+    def emit(self, line: str) -> None: ...
 
 
-def lower_comprehension(gen: CodeGenerator, node: A.Comprehension) -> str:
+class Generator(Protocol):
+    """What lowering a macro needs from the code generator (``_codegen.CodeGenerator``).
+
+    Declared here, structurally, so that this module never imports the generator that
+    imports it: the two stay a tree of layers.
+    """
+
+    scope: dict[str, str]
+    uses_budget: bool
+
+    @property
+    def fn(self) -> Emitter: ...
+
+    def tmp(self) -> str: ...
+
+    def bind(self, expr: str) -> str: ...
+
+    def visit(self, node: A.Expr) -> str: ...
+
+
+def lower_comprehension(gen: Generator, node: A.Comprehension) -> str:
     fn = gen.fn
     gen.uses_budget = True
     rng = gen.bind(gen.visit(node.range))
@@ -34,7 +60,7 @@ def lower_comprehension(gen: CodeGenerator, node: A.Comprehension) -> str:
             gen.scope[node.var] = saved
 
 
-def _loop_head(gen: CodeGenerator, items: str, var: str) -> None:
+def _loop_head(gen: Generator, items: str, var: str) -> None:
     fn = gen.fn
     fn.emit(f"for {var} in {items}:")
     fn.indent += 1
@@ -43,12 +69,12 @@ def _loop_head(gen: CodeGenerator, items: str, var: str) -> None:
     fn.emit("if budget[0] < 0: raise budget_exceeded()")
 
 
-def _loop_end(gen: CodeGenerator) -> None:
+def _loop_end(gen: Generator) -> None:
     gen.fn.indent -= 1
     gen.fn.blocks -= 1
 
 
-def _quantifier(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+def _quantifier(gen: Generator, node: A.Comprehension, items: str, var: str) -> str:
     """all / exists: decisive value wins, else the first error, else the default."""
     decisive = "False" if node.kind == "all" else "True"
     default = "True" if decisive == "False" else "False"
@@ -75,7 +101,7 @@ def _quantifier(gen: CodeGenerator, node: A.Comprehension, items: str, var: str)
     return r
 
 
-def _exists_one(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+def _exists_one(gen: Generator, node: A.Comprehension, items: str, var: str) -> str:
     fn = gen.fn
     n = gen.tmp()
     fn.emit(f"{n} = 0")
@@ -87,7 +113,7 @@ def _exists_one(gen: CodeGenerator, node: A.Comprehension, items: str, var: str)
     return f"({n} == 1)"
 
 
-def _collect(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+def _collect(gen: Generator, node: A.Comprehension, items: str, var: str) -> str:
     """map(x, t), map(x, p, t) and filter(x, p) — filter is map(x, p, x)."""
     fn = gen.fn
     out = gen.tmp()

@@ -1,13 +1,9 @@
-"""Compile: text → parse → check → generate → compile(), with a shape cache.
+"""Program: a checked AST turned into a Python function, and the cache of code objects.
 
-``compile()`` is the public entry point. Two caches make repeated compiles cheap:
-
-* the *code cache* maps generated source to its compiled ``_make`` factory; sources are
-  literal-free, so all expressions of one shape share one code object;
-* the *shape cache* maps the token sequence of an expression with literal tokens
-  abstracted to their kind (``STRING``, ``INT``...) to a recipe saying which token feeds
-  which parameter; a literal variant of a known shape is then compiled by lexing alone,
-  without running the LALR parser (see ``_shapes``).
+``build()`` runs check → generate → ``compile()`` for one tree; the *code cache* maps
+generated source to its compiled ``_make`` factory. Sources are literal-free, so all
+expressions of one shape share one code object. ``_compile.compile()`` (the public entry
+point) adds the shape cache on top.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ from ._errors import EvalError
 from ._functions import FUNCTIONS
 from ._limits import DEFAULT_LIMITS, Limits
 from ._parser import parse
-from ._shapes import SHAPES
 from ._values import TYPES, UInt
 
 
@@ -227,29 +222,3 @@ def factory_for(text: str, tree: A.Expr, variables: frozenset[str],
     gen = CodeGenerator(variables)
     source = gen.generate(tree)
     return CODE_CACHE.factory(source, limits), gen.consts
-
-
-def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
-            limits: Limits = DEFAULT_LIMITS, check: bool = True) -> Program:
-    """Compile a CEL expression. Raises CompileError with line, column and a caret.
-
-    ``check=False`` skips the static checks (like cel-go's unchecked ASTs): undeclared
-    names and impossible overloads then surface as evaluation errors.
-
-    Complexity: O(n) in the text; a literal variant of a cached shape skips parsing.
-    """
-    if type(text) is not str:
-        raise TypeError(f"expression must be a str, not {type(text).__name__}")
-    if isinstance(variables, str):
-        raise TypeError("variables must be a collection of names, not a single str")
-    declared = variables if type(variables) is frozenset else frozenset(variables)
-    if not check:
-        unchecked: Program = build(text, parse(text, limits), declared, limits, checked=False)[0]
-        return unchecked
-    cached: Program | None = SHAPES.lookup(text, declared, limits)
-    if cached is not None:
-        return cached
-    tree = parse(text, limits)
-    program, gen = build(text, tree, declared, limits)
-    SHAPES.remember(text, declared, limits, program, gen.consts, gen.const_pos)
-    return program
