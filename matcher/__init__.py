@@ -4,7 +4,7 @@ Pure Python, no grpc. The stable surface is ``__all__``; everything else is priv
 """
 
 from ._compile import compile
-from ._errors import CompileError, EvalError, MatcherError
+from ._errors import CompileError, EvalError, EvaluationAborted, MatcherError
 from ._index import ListenerIndex
 from ._limits import Limits
 from ._listener import AddResult, Match
@@ -18,6 +18,7 @@ __all__ = [
     "CompileError",
     "Duration",
     "EvalError",
+    "EvaluationAborted",
     "Limits",
     "ListenerIndex",
     "Match",

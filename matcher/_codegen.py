@@ -9,7 +9,15 @@ values) shares one code object and a million interpolated listeners cost one com
 CEL errors are Python exceptions here (EvalError, or KeyError/TypeError from a plain
 subscript, which is exact for maps: see ``visit_Select``). Logical operators catch them
 and treat them as values (CEL spec "Logical Operators": ``&&``/``||`` are commutative
-and absorb errors); everything else lets them propagate.
+and absorb errors); everything else lets them propagate. A trigger value that was an
+error (``Literal(Slot(i, ErrorValue))``) is such an error wherever it stands: reading it
+raises.
+
+Cost accounting (see ``_cost``) is emitted only where work grows with data: macro loops,
+``+`` that may build a string, bytes or list, ``in`` over a list that is not a literal,
+and ``==`` between two non-literal operands when they turn out to be lists or maps.
+``_eval(act, budget=None)`` starts a budget of ``MAX_COST`` units only in programs that
+have such a place; a caller may pass its own to share one budget between programs.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import Any
 
 from . import _ast as A
 from ._comprehension import lower_comprehension
+from ._functions import FUNCTIONS
 from ._values import TYPES, UInt
 
 # Exceptions that count as CEL errors inside generated code. KeyError and TypeError come
@@ -27,6 +36,8 @@ CEL_ERRORS = (Exception,)
 # catching CEL_ERRORS: a spent budget is not an error value that || may absorb.
 
 _NUMERIC_LITERAL = (int, float, UInt)
+_SIZED_TYPES = (str, bytes, list, A.ErrorValue)  # ErrorValue: unknown, so not provably unsized
+_SIZED_RESULTS = frozenset({"string", "bytes", "dyn"})
 _CMP_NAME = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _ARITH_NAME = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
 
@@ -51,13 +62,14 @@ class CodeGenerator:
     function of its own: keeps far below CPython's limit of 20 static blocks and 100
     indentation levels, whatever the expression's nesting."""
 
-    def __init__(self, variables: frozenset[str]) -> None:
+    def __init__(self, variables: frozenset[str], precompile: bool = True) -> None:
         self.variables = variables
+        self.precompile = precompile  # constant regexes compiled in _make (checked programs)
         self.consts: list[Any] = []
         self.const_pos: list[int] = []  # source offset of the literal behind each const
         self.prepared: list[str] = []  # lines run once in _make (frozensets of constants)
         self.functions: list[_Function] = []
-        self.fn = _Function("def _eval(act):")
+        self.fn = _Function("def _eval(act, budget=None):")
         self.scope: dict[str, str] = {}  # CEL comprehension variable → Python local
         self.counter = 0
         self.uses_budget = False
@@ -70,7 +82,7 @@ class CodeGenerator:
         result = self.visit(node)
         main.emit(f"return {result}")
         if self.uses_budget:
-            main.lines.insert(1, "    budget = [MAX_ITERATIONS]")
+            main.lines.insert(1, "    if budget is None: budget = [MAX_COST, MAX_COST]")
         params = ", ".join(f"c{i}" for i in range(len(self.consts)))
         out = [f"def _make({params}):"]
         out += ["    " + line for line in self.prepared]
@@ -124,10 +136,12 @@ class CodeGenerator:
         v = node.value
         if v is None or v is True or v is False:
             return repr(v)
+        if _literal_type(v) is A.ErrorValue:  # an error-valued trigger hole: reading it fails
+            return f"raise_error({self.const(v, node.pos)})"
         return self.const(v, node.pos)
 
     def visit_Ident(self, node: A.Ident) -> str:
-        if node.name in self.scope:
+        if A.in_scope(node, self.scope):
             return self.scope[node.name]
         if node.name in self.variables:
             return f"act[{node.name!r}]"
@@ -137,11 +151,13 @@ class CodeGenerator:
         return f"unbound({node.name!r})"
 
     def visit_Select(self, node: A.Select) -> str:
+        base = A.path_root(node)
         type_name = _qualified_type(node)
-        if type_name is not None and not (A.free_variables(node) & self.variables):
+        if type_name is not None and base is not None and not A.in_scope(base, self.scope) \
+                and base.name not in self.variables:
             return f"TYPES[{type_name!r}]"
         qualified = A.qualified_variable(node, self.variables)
-        if qualified is not None and qualified[0].split(".")[0] not in self.scope:
+        if qualified is not None and base is not None and not A.in_scope(base, self.scope):
             return f"act[{qualified[0]!r}]" + "".join(f"[{p!r}]" for p in qualified[1])
         operand = self.visit(node.operand)
         if operand in ("None", "True", "False") or operand[0] == "[":
@@ -177,7 +193,13 @@ class CodeGenerator:
         if op in _CMP_NAME:
             return self.ordering(op, left, right, node.right)
         if op == "in":
-            return f"in_({left}, {right})"
+            if isinstance(node.right, (A.ListExpr, A.MapExpr, A.Literal)):
+                return f"in_({left}, {right})"  # a literal container: its size is fixed
+            self.uses_budget = True
+            return f"in_sized({left}, {right}, budget)"
+        if op == "+" and not (_unsized(node.left) or _unsized(node.right)):
+            self.uses_budget = True
+            return f"add_sized({left}, {right}, budget)"
         return f"{_ARITH_NAME[op]}({left}, {right})"
 
     def equality(self, left_node: A.Expr, right_node: A.Expr) -> str:
@@ -200,7 +222,10 @@ class CodeGenerator:
                 return f"({left} == {right} if {left}.__class__ is {vt.__name__} else eq({left}, {right}))"
             return f"eq({left}, {right})"
         right = self.visit(right_node)
-        return f"eq({left}, {right})"
+        # Lists and maps compare element by element: that work is charged to the budget.
+        self.uses_budget = True
+        return f"(eq({left}, {right}) if {left}.__class__ not in CONTAINERS else " \
+               f"eq_sized({left}, {right}, budget))"
 
     def ordering(self, op: str, left: str, right: str, right_node: A.Expr) -> str:
         slow = f"{_CMP_NAME[op]}({left}, {right})"
@@ -286,6 +311,14 @@ class CodeGenerator:
             method = {"startsWith": "startswith", "endsWith": "endswith"}.get(name)
             test = f"{args[0]}.{method}({args[1]})" if method else f"({args[1]} in {args[0]})"
             return f"({test} if {args[0]}.__class__ is str else F[{name!r}]({args[0]}, {args[1]}))"
+        if name == "matches" and self.precompile and isinstance(node.args[-1], A.Literal) \
+                and type(node.args[-1].value) is str:
+            # A constant pattern is compiled once, when _make binds the literals (cel-go
+            # compiles it when the program is planned).
+            self.counter += 1
+            compiled = f"re{self.counter}"
+            self.prepared.append(f"{compiled} = regex({args[-1]})")
+            return f"search({args[0]}, {compiled})"
         return f"F[{name!r}]({', '.join(args)})"
 
     def visit_Comprehension(self, node: A.Comprehension) -> str:
@@ -295,6 +328,19 @@ class CodeGenerator:
 def _literal_type(v: Any) -> type:
     """The Python class a literal parameter will have (a Slot announces its own)."""
     return v.type if type(v) is A.Slot else type(v)
+
+
+def _unsized(node: A.Expr) -> bool:
+    """Is ``node`` certainly not a string, bytes or list? Then ``x + node`` builds none."""
+    if isinstance(node, A.Literal):
+        return node.value is not None and _literal_type(node.value) not in _SIZED_TYPES
+    if isinstance(node, A.Binary):
+        return node.op != "+"
+    if isinstance(node, A.Call):
+        spec = FUNCTIONS.get(node.function)
+        return spec is not None and spec.result not in _SIZED_RESULTS
+    return isinstance(node, (A.Unary, A.And, A.Or, A.MapExpr)) or (
+        isinstance(node, A.Comprehension) and node.kind not in ("map", "filter"))
 
 
 def _qualified_type(node: A.Select) -> str | None:

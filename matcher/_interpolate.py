@@ -45,10 +45,13 @@ def _hole_value(v: Any) -> Any:
     return A.ErrorValue(v.message) if isinstance(v, EvalError) else v
 
 
-def _is_hole(node: A.Expr) -> bool:
-    if isinstance(node, A.Literal):
+def _is_hole(node: A.Expr, bound: frozenset[str]) -> bool:
+    """Does ``node`` read the trigger and nothing else? ``bound`` holds the comprehension
+    variables around it: one of those named ``event`` is not the trigger, and a subtree
+    that reads one (``x`` in ``l.all(x, x != event.data.y)``) depends on the iteration."""
+    if isinstance(node, A.Literal) or A.reads_bound(node, bound):
         return False
-    free = A.free_variables(node)
+    free = A.free_variables(node, bound)
     return free == {"event"} or (not free and not isinstance(node, A.Ident))
 
 
@@ -56,16 +59,20 @@ def split_rule(text: str, tree: A.Expr) -> Rule:
     """Find the holes of ``tree`` top-down (maximal subtrees) and compile each."""
     holes: list[A.Expr] = []
 
-    def walk(node: A.Expr) -> A.Expr:
-        if _is_hole(node):
+    def walk(node: A.Expr, bound: frozenset[str]) -> A.Expr:
+        if _is_hole(node, bound):
             holes.append(node)
             return A.Literal(A.Slot(len(holes) - 1, object), pos=node.pos)
+        if isinstance(node, A.Comprehension):  # children: range, then the body
+            inner = bound | {node.var}
+            rng, *body = A.children(node)
+            return A.with_children(node, (walk(rng, bound), *(walk(k, inner) for k in body)))
         kids = A.children(node)
         if not kids:
             return node
-        return A.with_children(node, tuple(walk(k) for k in kids))
+        return A.with_children(node, tuple(walk(k, bound) for k in kids))
 
-    template = walk(tree)
+    template = walk(tree, frozenset())
     programs = tuple(build(text, h, HOLE_VARIABLES, DEFAULT_LIMITS)[0] for h in holes)
     return Rule(text, template, tuple(holes), programs)
 

@@ -24,9 +24,26 @@ class Limits:
     max_nodes: int = 4096
     """AST nodes after parsing: bounds compile time and the size of generated code."""
 
-    max_iterations: int = 100_000
-    """Comprehension iterations per evaluation (all macros together, nested loops
-    multiply): CEL's cost model in its simplest form."""
+    max_cost: int = 50_000
+    """Cost units one evaluation may spend (see ``_cost``: a macro iteration costs 1 plus
+    its body's nodes, a string/bytes/list built costs 1 per 8 characters or elements, ``in``
+    and list/map ``==`` 1 per element) before it is aborted with ``EvaluationAborted``.
+    A unit is 15-30 ns here, so the budget holds one evaluation to about 1-2 ms and its
+    allocations to a few MB, whatever the input: a tenant's rule cannot stall the others
+    (the former bound, 100,000 loop iterations, let one evaluation run for 25-35 ms).
+    50,000 units still iterate lists of thousands of elements, or two nested macros over
+    lists of a hundred. The same number bounds the static estimate (``cost_input_size``):
+    a rule whose estimate is within it is never cut off on inputs of that size."""
+
+    cost_input_size: int = 100
+    """The size the static cost estimate (``Program.estimated_cost``) assumes for every
+    value read from a variable: at most this many list or map elements and characters,
+    nesting included. Bounds as large as the biggest accepted event (256 KiB holds a list
+    of 131,072 numbers) would make every macro over an event list look unaffordable; real
+    cancel rules iterate a few line items or tags. With 100, a rule whose cost does not
+    depend on the event (a 316 x 316 ``all`` over literal lists: ~600,000 units) is refused,
+    two nested macros over event lists are not (~30,000 units), and an event that is larger
+    than assumed is still evaluated, within ``max_cost``."""
 
     max_regex_length: int = 1024
     """Length of a ``matches()`` pattern. RE2 is linear-time, so only size is bounded."""

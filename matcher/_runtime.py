@@ -12,10 +12,13 @@ An int or uint compared with a double is first rounded to a double, as in cel-go
 agree; int against uint compares exactly.
 
 Maps are plain dicts, which hash ``True`` like ``1`` and ``False`` like ``0``. CEL keeps
-them apart (``{1: 'a'}[true]`` is "no such key"), so a lookup of a key equal to 0 or 1
-checks the type of the stored key (a linear scan, only for those two key values), and a map
-literal holding both ``true`` and ``1`` (or ``false`` and ``0``) cannot be represented: it
-raises a clear EvalError instead of silently merging the two entries.
+them apart (``{1: 'a'}[true]`` is "no such key", ``{true: 'a', 1: 'b'}`` has two entries),
+so a map stores its bool keys as ``TRUE_KEY`` / ``FALSE_KEY`` (see ``_values``): every
+lookup is a plain O(1) dict access.
+
+The ``*_sized`` variants charge an evaluation's cost budget (``_cost``) before doing work
+proportional to a value's size; the generated code calls them where sizes are not known
+from literals.
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from matcher._errors import EvalError
+from matcher._cost import value_cost
+from matcher._errors import EvalError, EvaluationAborted
 from matcher._timefuncs import checked_timestamp, computed_duration
 from matcher._values import (
+    FALSE_KEY,
     INT64_MAX,
     INT64_MIN,
+    TRUE_KEY,
     UINT64_MAX,
+    BoolKey,
     Duration,
     Timestamp,
     UInt,
@@ -43,7 +50,7 @@ _LIST = 2
 _KIND: dict[type, int] = {int: _NUMBER, UInt: _NUMBER, float: _NUMBER, list: _LIST, tuple: _LIST}
 _ORDERED = frozenset({int, UInt, float, str, bytes, bool, Timestamp, Duration})
 _NUMERIC = frozenset({int, UInt, float})
-_KEY_LIKE = frozenset({str, int, UInt, float, bool})  # may be looked up in a map
+_KEY_LIKE = frozenset({str, int, UInt, float, bool, BoolKey})  # may be looked up in a map
 
 
 def type_name(value: Any) -> str:
@@ -61,8 +68,8 @@ def _overload(op: str, a: Any, b: Any) -> EvalError:
 def show_value(value: Any) -> str:
     """A short CEL-like rendering of a value for error messages ('k', 1u, true, null)."""
     t = type(value)
-    if t is bool:
-        return "true" if value else "false"
+    if t is bool or t is BoolKey:
+        return "true" if (value if t is bool else value.value) else "false"
     if value is None:
         return "null"
     text = repr(value) if t in (str, bytes, UInt, int, float) else type_name(value)
@@ -130,28 +137,17 @@ def _map_eq(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
     return True
 
 
-def _stored_key_is_bool(m: dict[Any, Any], key: Any) -> bool:
-    # A dict holds at most one of the equal keys {1, 1u, 1.0, True}: find which one.
-    for k in m:
-        if k == key:
-            return type(k) is bool
-    return False
-
-
 def _map_get(m: dict[Any, Any], key: Any) -> Any:
     """The value CEL finds for ``key`` in map ``m``, or ``_MISSING``.
 
-    Numeric keys are heterogeneous (``{1u: x}[1.0]`` finds x); bool keys never match
-    numbers. Complexity: O(1), except O(len(m)) for a numeric or bool key equal to 0 or 1.
+    Numeric keys are heterogeneous (``{1u: x}[1.0]`` finds x); bool keys are stored as
+    BoolKey, so they never meet numbers. Complexity: O(1).
     """
     tk = type(key)
-    if tk is str:
+    if tk is str or tk is int or tk is UInt or tk is float or tk is BoolKey:
         return m.get(key, _MISSING)
-    if tk is int or tk is UInt or tk is float or tk is bool:
-        v = m.get(key, _MISSING)
-        if v is _MISSING or not (key == 0 or key == 1):
-            return v
-        return v if _stored_key_is_bool(m, key) is (tk is bool) else _MISSING
+    if tk is bool:
+        return m.get(TRUE_KEY if key else FALSE_KEY, _MISSING)
     return _MISSING  # bytes, null, lists...: never a key, and lists are not hashable
 
 
@@ -466,30 +462,98 @@ def has_field(obj: Any, field: str) -> bool:
 
 
 def make_map(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
-    """A map literal. Keys must be int, uint, bool or string and distinct (0 and 0u clash).
-
-    A literal with both ``true`` and ``1`` (or ``false`` and ``0``) raises: a dict cannot
-    hold both (see the module docstring).
-    """
+    """A map literal. Keys must be int, uint, bool or string and distinct (0 and 0u clash;
+    ``true`` and ``1`` do not)."""
     out: dict[Any, Any] = {}
-    has_true = has_false = False
     for k, v in pairs:
         tk = type(k)
-        if tk is not str and tk is not int and tk is not UInt and tk is not bool:
+        if tk is bool:
+            k = TRUE_KEY if k else FALSE_KEY
+        elif tk is not str and tk is not int and tk is not UInt:
             raise EvalError(f"unsupported key type: {type_name(k)}")
         if k in out:
-            stored_is_bool = has_true if k == 1 else has_false if k == 0 else False
-            if stored_is_bool is (tk is bool):
-                raise EvalError(f"repeated key: {show_value(k)}")
-            raise EvalError(f"unsupported map: bool key and numeric key {int(k)} in one map "
-                            "(maps here are Python dicts, which cannot tell them apart)")
-        if tk is bool:
-            if k:
-                has_true = True
-            else:
-                has_false = True
+            raise EvalError(f"repeated key: {show_value(k)}")
         out[k] = v
     return out
+
+
+def iteration_range(value: Any) -> Any:
+    """What a macro iterates: a list's elements, or a map's keys (bool keys as bools)."""
+    t = type(value)
+    if t is list:
+        return value
+    if t is dict:
+        if TRUE_KEY in value or FALSE_KEY in value:
+            return [k.value if type(k) is BoolKey else k for k in value]
+        return value
+    if t is tuple:
+        return list(value)
+    raise EvalError(f"no such overload: cannot iterate over {type_name(value)}")
+
+
+# --- cost accounting (see _cost) ----------------------------------------------------------
+# A budget is a two-item list: [units left, units at the start] (a list, so generated code
+# can spend from it in place with `budget[0] -= n`).
+
+def charge(budget: list[int], units: int) -> None:
+    """Spend ``units``; abort the evaluation when the budget is exhausted."""
+    budget[0] -= units
+    if budget[0] < 0:
+        raise budget_exceeded(budget)
+
+
+def budget_exceeded(budget: list[int]) -> EvaluationAborted:
+    return EvaluationAborted(f"evaluation exceeded its cost budget of {budget[1]} units "
+                             "(Limits.max_cost)")
+
+
+def add_sized(a: Any, b: Any, budget: list[int]) -> Any:
+    """CEL ``+``, charging the size of a string, bytes or list before building it."""
+    ta = type(a)
+    if (ta is str or ta is bytes or ta is list or ta is tuple) and type(b) in _SIZED:
+        charge(budget, value_cost(len(a) + len(b)))
+    return add(a, b)
+
+
+_SIZED = frozenset({str, bytes, list, tuple})
+
+
+def in_sized(elem: Any, container: Any, budget: list[int]) -> bool:
+    """CEL ``in``, charging one unit per list element scanned (and per element compared)."""
+    tc = type(container)
+    if tc is not list and tc is not tuple:
+        return in_(elem, container)
+    charge(budget, len(container))
+    te = type(elem)
+    if te is str or te is bytes:
+        return elem in container
+    for x in container:
+        if eq_sized(elem, x, budget):
+            return True
+    return False
+
+
+def eq_sized(a: Any, b: Any, budget: list[int]) -> bool:
+    """CEL ``==``, charging one unit per element of the lists and maps it compares."""
+    ta, tb = type(a), type(b)
+    if ta is dict and tb is dict:
+        if len(a) != len(b):
+            return False
+        charge(budget, len(a))
+        for k, v in a.items():
+            other = _map_get(b, k)
+            if other is _MISSING or not eq_sized(v, other, budget):
+                return False
+        return True
+    if (ta is list or ta is tuple) and (tb is list or tb is tuple):
+        if len(a) != len(b):
+            return False
+        charge(budget, len(a))
+        for x, y in zip(a, b, strict=True):
+            if not eq_sized(x, y, budget):
+                return False
+        return True
+    return eq(a, b)
 
 
 def size(x: Any) -> int:

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ._ast import Literal
+from ._errors import EvalError
 from ._limits import DEFAULT_LIMITS, Limits
 from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
 from ._program import CODE_CACHE, Program
@@ -21,7 +22,7 @@ from ._values import INT64_MAX, INT64_MIN, UINT64_MAX
 
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\n\r\f]+|//[^\n]*)
-    |(?P<B>(?:[bB][rR]|[rR][bB])(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
+    |(?P<B>[bB][rR](?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
         |[bB](?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
     |(?P<S>[rR](?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
         |(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
@@ -41,7 +42,7 @@ _Q = (r"""(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''"""
 _RAWQ = r"""(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')"""
 _LITERAL = re.compile(
     r"(?<![\w`])(?:"
-    rf"(?P<B>(?:[bB][rR]|[rR][bB]){_RAWQ}|[bB]{_Q})"
+    rf"(?P<B>[bB][rR]{_RAWQ}|[bB]{_Q})"
     rf"|(?P<S>[rR]{_RAWQ}|{_Q})"
     r"|(?P<D>(?:[0-9]+\.[0-9]+|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)"
     r"|(?P<U>(?:0x[0-9a-fA-F]+|[0-9]+)[uU])"
@@ -179,7 +180,11 @@ class ShapeCache:
                 return None
             if type(v) is not int and type(v) is not bool and isinstance(v, int) and v > UINT64_MAX:
                 return None
-        return Program(text, None, source, variables, make(*consts))
+        try:
+            fn = make(*consts)
+        except EvalError:
+            return None  # e.g. an invalid constant regex: the slow path reports it, positioned
+        return Program(text, None, source, variables, fn, limits)
 
 
 def _limits_key(limits: Limits) -> Any:

@@ -195,8 +195,8 @@ def test_shape_cache_is_keyed_by_the_declared_variables() -> None:
 
 def test_shape_cache_is_keyed_by_the_limits() -> None:
     matcher.compile("[1, 2, 3].all(v, v > 0)")
-    tight = matcher.compile("[4, 5, 6].all(v, v > 0)", limits=Limits(max_iterations=2))
-    with pytest.raises(EvalError, match="budget of 2"):
+    tight = matcher.compile("[4, 5, 6].all(v, v > 0)", limits=Limits(max_cost=6))
+    with pytest.raises(EvalError, match="budget of 6 units"):
         tight.evaluate({})
     with pytest.raises(CompileError, match="the limit is 10"):
         matcher.compile("[7, 8, 9].all(v, v > 0)", limits=Limits(max_length=10))

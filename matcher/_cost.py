@@ -1,0 +1,197 @@
+"""Cost: the evaluation cost model — what generated code charges, and a static estimate.
+
+One unit is about one step of evaluation (15-30 ns here). At run time an evaluation
+spends from a budget (``Limits.max_cost``) and is aborted when it runs out:
+
+* every comprehension iteration costs ``iteration_cost``: 1 plus the nodes of its body
+  that run once per iteration (a nested macro's own body charges its own iterations);
+* every string, bytes or list built by ``+`` costs ``value_cost`` of its length (one unit
+  per ``SIZE_PER_UNIT`` characters or elements), charged *before* it is built, so what one
+  evaluation allocates is bounded by the budget, not by the input;
+* ``in`` over a list costs its length, and ``==`` between lists or maps one unit per
+  element pair compared (nesting included): Python-level loops over an event's data.
+
+Everything else is a fixed amount of work per node, or one pass in C over one value
+(string search, RE2, comparing two strings), bounded by the size of the expression.
+
+``estimate`` is the static counterpart, as cel-go's ``checker.Cost``: the worst case over
+every path through the expression, given that every value read from a variable has at
+most ``input_size`` elements and characters in total. It counts one unit per node too,
+so it is never below what an evaluation within those sizes charges (a property test
+checks that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import _ast as A
+
+SIZE_PER_UNIT = 8
+"""Characters (or list elements) built per cost unit. Eight keeps what a whole budget can
+allocate to a few MB (a list slot is 8 bytes; a str character at most 4) while a rule
+that joins two ordinary event strings spends a few units."""
+
+
+def value_cost(length: int) -> int:
+    """Units charged for building a string, bytes or list of ``length``."""
+    return 1 + length // SIZE_PER_UNIT
+
+
+def nodes(node: A.Expr) -> int:
+    """Nodes of ``node`` that do work when it is evaluated once (literals are free): the
+    larger branch of a ``?:``, and not the bodies of macros inside it, which charge per
+    iteration themselves. (The AST is at most ``Limits.max_depth`` deep: recursion is safe.)"""
+    if isinstance(node, A.Literal):
+        return 0
+    if isinstance(node, A.Comprehension):
+        return 1 + nodes(node.range)
+    if isinstance(node, A.Conditional):
+        return 1 + nodes(node.cond) + max(nodes(node.then), nodes(node.otherwise))
+    return 1 + sum(nodes(k) for k in A.children(node))
+
+
+def iteration_cost(node: A.Comprehension) -> int:
+    """Units one iteration of the macro ``node`` charges (before its body runs)."""
+    body = nodes(node.predicate)
+    if node.transform is not None:
+        body += nodes(node.transform)
+    return 1 + body
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """Worst case of one sub-expression: its cost, and the size of its value — ``length``
+    (top-level elements or characters) and ``deep`` (all nesting levels together)."""
+
+    cost: int
+    length: int = 0
+    deep: int = 0
+
+
+_SCALAR_TEXT = 32
+"""Characters of the longest string(x) of a number, bool, timestamp or duration."""
+
+
+class _Estimator:
+    def __init__(self, input_size: int) -> None:
+        self.input = _Bound(1, input_size, input_size)
+
+    def go(self, node: A.Expr, scope: dict[str, _Bound]) -> _Bound:
+        method = getattr(self, "e_" + type(node).__name__)
+        return method(node, scope)  # type: ignore[no-any-return]
+
+    def e_Literal(self, node: A.Literal, scope: dict[str, _Bound]) -> _Bound:
+        v = node.value
+        if type(v) is A.Slot:  # a trigger value: any value of an input
+            return _Bound(0, self.input.length, self.input.deep)
+        if type(v) in (str, bytes):
+            return _Bound(0, len(v), len(v))
+        return _Bound(0)
+
+    def e_Ident(self, node: A.Ident, scope: dict[str, _Bound]) -> _Bound:
+        return scope[node.name] if A.in_scope(node, scope) else self.input
+
+    def _part(self, operand: _Bound, *more: _Bound) -> _Bound:
+        # A field, element or key of a value is at most as large as the whole value.
+        return _Bound(1 + operand.cost + sum(m.cost for m in more), operand.deep, operand.deep)
+
+    def e_Select(self, node: A.Select, scope: dict[str, _Bound]) -> _Bound:
+        operand = self.go(node.operand, scope)
+        return _Bound(1 + operand.cost) if node.test_only else self._part(operand)
+
+    def e_Index(self, node: A.Index, scope: dict[str, _Bound]) -> _Bound:
+        return self._part(self.go(node.operand, scope), self.go(node.index, scope))
+
+    def e_Unary(self, node: A.Unary, scope: dict[str, _Bound]) -> _Bound:
+        return _Bound(1 + self.go(node.operand, scope).cost)
+
+    def e_Binary(self, node: A.Binary, scope: dict[str, _Bound]) -> _Bound:
+        left, right = self.go(node.left, scope), self.go(node.right, scope)
+        cost = 1 + left.cost + right.cost
+        if node.op == "+":
+            length = left.length + right.length
+            return _Bound(cost + value_cost(length), length, left.deep + right.deep)
+        if node.op in ("==", "!="):
+            return _Bound(cost + min(left.deep, right.deep) + 1)
+        if node.op == "in":
+            return _Bound(cost + right.length + right.deep + 1)
+        return _Bound(cost)
+
+    def e_And(self, node: A.And | A.Or, scope: dict[str, _Bound]) -> _Bound:
+        return _Bound(1 + sum(self.go(t, scope).cost for t in node.terms))
+
+    e_Or = e_And
+
+    def e_Conditional(self, node: A.Conditional, scope: dict[str, _Bound]) -> _Bound:
+        cond = self.go(node.cond, scope)
+        a, b = self.go(node.then, scope), self.go(node.otherwise, scope)
+        return _Bound(1 + cond.cost + max(a.cost, b.cost), max(a.length, b.length),
+                      max(a.deep, b.deep))
+
+    def e_ListExpr(self, node: A.ListExpr, scope: dict[str, _Bound]) -> _Bound:
+        items = [self.go(i, scope) for i in node.items]
+        n = len(items)
+        return _Bound(1 + n + sum(i.cost for i in items), n, n + sum(i.deep for i in items))
+
+    def e_MapExpr(self, node: A.MapExpr, scope: dict[str, _Bound]) -> _Bound:
+        parts = [self.go(x, scope) for kv in node.entries for x in kv]
+        n = len(node.entries)
+        return _Bound(1 + 2 * n + sum(p.cost for p in parts), n, n + sum(p.deep for p in parts))
+
+    def e_Call(self, node: A.Call, scope: dict[str, _Bound]) -> _Bound:
+        args = [self.go(a, scope) for a in node.args]
+        if node.target is not None:
+            args.insert(0, self.go(node.target, scope))
+        cost = 1 + sum(a.cost for a in args)
+        if node.function in ("string", "bytes", "dyn") and len(args) == 1:
+            length = max(args[0].deep, _SCALAR_TEXT)
+            return _Bound(cost, length, length)
+        return _Bound(cost)
+
+    def e_Comprehension(self, node: A.Comprehension, scope: dict[str, _Bound]) -> _Bound:
+        rng = self.go(node.range, scope)
+        element = _Bound(1, rng.deep, rng.deep)  # reading the variable is a node too
+        inner = {**scope, node.var: element}
+        body = self.go(node.predicate, inner)
+        each = 1 + body.cost
+        result = body
+        if node.transform is not None:
+            result = self.go(node.transform, inner)
+            each += result.cost
+        n = rng.length
+        cost = 1 + rng.cost + n * each
+        if node.kind == "map":
+            return _Bound(cost, n, n * (1 + result.deep))
+        if node.kind == "filter":
+            return _Bound(cost, n, rng.deep)
+        return _Bound(cost)
+
+
+def estimate(tree: A.Expr, input_size: int) -> int:
+    """Worst-case units of one evaluation of ``tree`` when every value read from a variable
+    (or bound from the trigger) holds at most ``input_size`` elements and characters.
+
+    Complexity: O(n) in the nodes of ``tree``.
+    """
+    return _Estimator(input_size).go(tree, {}).cost
+
+
+def largest_input(tree: A.Expr, budget: int, ceiling: int) -> int | None:
+    """The largest input size (up to ``ceiling``) for which ``estimate`` stays within
+    ``budget``; None when the estimate does not grow with the input at all.
+
+    Complexity: O(n log ceiling) — a binary search over a monotone estimate.
+    """
+    if estimate(tree, ceiling) == estimate(tree, 0):
+        return None
+    low, high = 0, ceiling
+    if estimate(tree, 0) > budget:
+        return 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        if estimate(tree, mid) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return low
