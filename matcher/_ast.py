@@ -12,7 +12,7 @@ Operators are spelled as in CEL source: ``Binary.op`` is one of
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,6 +200,15 @@ def children(node: Expr) -> tuple[Expr, ...]:
     raise TypeError(f"not an AST node: {node!r}")
 
 
+def walk(node: Expr) -> Iterator[Expr]:
+    """Every node of ``node``'s tree, ``node`` first (iteratively: no recursion limit)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(children(n))
+
+
 def free_variables(node: Expr, bound: frozenset[str] = frozenset()) -> set[str]:
     """Names of the variables ``node`` reads that are not bound by a comprehension.
 
@@ -302,12 +311,17 @@ class Slot:
 
 
 class ErrorValue:
-    """The value of a hole whose evaluation failed (CEL error semantics at registration)."""
+    """The value of a hole whose evaluation failed (CEL error semantics at registration).
 
-    __slots__ = ("message",)
+    ``aborted``: the evaluation ran out of its cost budget rather than producing a CEL
+    error — not a value at all, so the rule cannot be evaluated for this trigger.
+    """
 
-    def __init__(self, message: str) -> None:
+    __slots__ = ("message", "aborted")
+
+    def __init__(self, message: str, aborted: bool = False) -> None:
         self.message = message
+        self.aborted = aborted
 
     def __repr__(self) -> str:
         return f"ErrorValue({self.message!r})"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _ast as A
-from ._errors import EvalError
+from ._errors import EvalError, EvaluationAborted
 from ._limits import DEFAULT_LIMITS
 from ._program import Program, build
 from ._values import UInt
@@ -34,15 +34,24 @@ class Rule:
     def evaluate_holes(self, trigger: Any) -> tuple[Any, ...]:
         """Hole values for one trigger event; a CEL error becomes an ErrorValue.
 
+        All holes share one cost budget (``Limits.max_cost``), as one evaluation of the
+        rule would: a registration costs at most that much, however expensive its
+        trigger-only part (a hole that runs out makes the rule never fire).
+
         A tuple: it outlives the call (listeners keep it for explain), and CPython's
         collector stops tracking tuples of plain values, which keeps registration cheap.
         """
+        if not self.programs:
+            return ()
         act = {"event": trigger}
-        return tuple(_hole_value(p.try_evaluate(act)) for p in self.programs)
+        budget = [DEFAULT_LIMITS.max_cost, DEFAULT_LIMITS.max_cost]
+        return tuple(_hole_value(p.evaluate_within(act, budget)) for p in self.programs)
 
 
 def _hole_value(v: Any) -> Any:
-    return A.ErrorValue(v.message) if isinstance(v, EvalError) else v
+    if isinstance(v, EvalError):
+        return A.ErrorValue(v.message, aborted=isinstance(v, EvaluationAborted))
+    return v
 
 
 def _is_hole(node: A.Expr, bound: frozenset[str]) -> bool:
@@ -77,6 +86,10 @@ def split_rule(text: str, tree: A.Expr) -> Rule:
     return Rule(text, template, tuple(holes), programs)
 
 
+ABORTED = "aborted"
+"""Signature entry of a hole whose evaluation ran out of budget."""
+
+
 def signature(values: Sequence[Any]) -> tuple[Any, ...]:
     """What a plan depends on: bools by value, errors as such, everything else by type."""
     out: list[Any] = []
@@ -85,7 +98,7 @@ def signature(values: Sequence[Any]) -> tuple[Any, ...]:
         if t is bool:
             out.append(v)
         elif t is A.ErrorValue:
-            out.append(A.ErrorValue)
+            out.append(ABORTED if v.aborted else A.ErrorValue)
         else:
             out.append(t)
     return tuple(out)
@@ -95,7 +108,10 @@ ERROR_LITERAL_TYPE = A.ErrorValue
 
 
 def specialize(template: A.Expr, sig: tuple[Any, ...]) -> A.Expr:
-    """Template with each slot typed by ``sig``; bools become real literals."""
+    """Template with each slot typed by ``sig``; bools become real literals. A hole that
+    ran out of budget makes the whole rule ``false``: it cannot be evaluated at all."""
+    if ABORTED in sig:
+        return A.Literal(False, pos=template.pos)
 
     def fn(lit: A.Literal) -> A.Literal:
         v = lit.value

@@ -31,9 +31,9 @@ class Limits:
     A unit is 15-30 ns here, so the budget holds one evaluation to about 1-2 ms and its
     allocations to a few MB, whatever the input: a tenant's rule cannot stall the others
     (the former bound, 100,000 loop iterations, let one evaluation run for 25-35 ms).
-    50,000 units still iterate lists of thousands of elements, or two nested macros over
-    lists of a hundred. The same number bounds the static estimate (``cost_input_size``):
-    a rule whose estimate is within it is never cut off on inputs of that size."""
+    50,000 units still iterate lists of thousands of elements. The same number bounds the
+    static estimate (``cost_input_size``): ``compile_rule`` refuses a rule whose estimate is
+    over it, so an accepted rule is never cut off on inputs of that size."""
 
     cost_input_size: int = 100
     """The size the static cost estimate (``Program.estimated_cost``) assumes for every
@@ -41,9 +41,11 @@ class Limits:
     nesting included. Bounds as large as the biggest accepted event (256 KiB holds a list
     of 131,072 numbers) would make every macro over an event list look unaffordable; real
     cancel rules iterate a few line items or tags. With 100, a rule whose cost does not
-    depend on the event (a 316 x 316 ``all`` over literal lists: ~600,000 units) is refused,
-    two nested macros over event lists are not (~30,000 units), and an event that is larger
-    than assumed is still evaluated, within ``max_cost``."""
+    depend on the event (a 316 x 316 ``all`` over literal lists: ~8.9 million units) is
+    refused, a macro over each item's tags inside a macro over the items is not (~1,600
+    units: the tags of all items together are part of one event), a self-join of one
+    event list (100 x 100 pairs, ~60,000 units) is. An event larger than assumed is still
+    evaluated, within ``max_cost``: ``budget_warning`` says from which size on it may not be."""
 
     max_regex_length: int = 1024
     """Length of a ``matches()`` pattern. RE2 is linear-time, so only size is bounded."""

@@ -20,6 +20,7 @@ from ._codegen import CEL_ERRORS, CodeGenerator
 from ._errors import EvalError, EvaluationAborted
 from ._functions import FUNCTIONS, compile_regex
 from ._limits import DEFAULT_LIMITS, Limits
+from ._lint import lint
 from ._parser import parse
 from ._values import TYPES, UInt
 
@@ -203,6 +204,12 @@ class Program:
         budget = [self.limits.max_cost, self.limits.max_cost]
         value = self.evaluate_within(activation, budget)
         return value, budget[1] - budget[0]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things that are valid CEL but probably not meant (see ``_lint``), e.g. ordering a
+        field against the string ``"100"``. Computed from the AST on each access."""
+        return tuple(lint(self.ast, self.variables))
 
     @property
     def static_type(self) -> Type:

@@ -29,7 +29,7 @@ from typing import Any
 
 from matcher._cost import value_cost
 from matcher._errors import EvalError, EvaluationAborted
-from matcher._timefuncs import checked_timestamp, computed_duration
+from matcher._timefuncs import checked_duration, checked_timestamp
 from matcher._values import (
     FALSE_KEY,
     INT64_MAX,
@@ -283,7 +283,7 @@ _ADD: dict[tuple[type, type], _Binary] = {
     (UInt, UInt): lambda a, b: _uint64(a + b),
     (Timestamp, Duration): lambda a, b: checked_timestamp(a.nanos + b.nanos),
     (Duration, Timestamp): lambda a, b: checked_timestamp(a.nanos + b.nanos),
-    (Duration, Duration): lambda a, b: computed_duration(a.nanos + b.nanos),
+    (Duration, Duration): lambda a, b: checked_duration(a.nanos + b.nanos),
     (list, tuple): _concat,
     (tuple, list): _concat,
     (tuple, tuple): _concat,
@@ -291,8 +291,8 @@ _ADD: dict[tuple[type, type], _Binary] = {
 _SUB: dict[tuple[type, type], _Binary] = {
     (UInt, UInt): lambda a, b: _uint64(a - b),
     (Timestamp, Duration): lambda a, b: checked_timestamp(a.nanos - b.nanos),
-    (Timestamp, Timestamp): lambda a, b: computed_duration(a.nanos - b.nanos),
-    (Duration, Duration): lambda a, b: computed_duration(a.nanos - b.nanos),
+    (Timestamp, Timestamp): lambda a, b: checked_duration(a.nanos - b.nanos),
+    (Duration, Duration): lambda a, b: checked_duration(a.nanos - b.nanos),
 }
 _MUL: dict[tuple[type, type], _Binary] = {(UInt, UInt): lambda a, b: _uint64(a * b)}
 _DIV: dict[tuple[type, type], _Binary] = {(UInt, UInt): _uint_div, (float, float): _float_div}
