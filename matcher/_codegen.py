@@ -16,8 +16,8 @@ raises.
 Cost accounting (see ``_cost``) is emitted only where work grows with data: macro loops,
 ``+`` that may build a string, bytes or list, ``in`` over a list that is not a literal,
 and ``==`` between two non-literal operands when they turn out to be lists or maps.
-``_eval(act, budget=None)`` starts a budget of ``MAX_COST`` units only in programs that
-have such a place; a caller may pass its own to share one budget between programs.
+``_eval(act, budget=None)`` starts a budget of ``MAX_COST`` units when it first needs one
+(up front in programs with loops); a caller may pass its own to share one between programs.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ CEL_ERRORS = (Exception,)
 # catching CEL_ERRORS: a spent budget is not an error value that || may absorb.
 
 _NUMERIC_LITERAL = (int, float, UInt)
+_BUDGET = "(budget := budget or [MAX_COST, MAX_COST])"
+"""The budget at a place that charges by size outside any loop: created when first needed,
+so a program reaching none of them (most rules) never allocates one. Loops and hoisted
+functions create it up front (``uses_budget``) and this just passes it on."""
 _SIZED_TYPES = (str, bytes, list, A.ErrorValue)  # ErrorValue: unknown, so not provably unsized
 _SIZED_RESULTS = frozenset({"string", "bytes", "dyn"})
 _CMP_NAME = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -195,11 +199,9 @@ class CodeGenerator:
         if op == "in":
             if isinstance(node.right, (A.ListExpr, A.MapExpr, A.Literal)):
                 return f"in_({left}, {right})"  # a literal container: its size is fixed
-            self.uses_budget = True
-            return f"in_sized({left}, {right}, budget)"
+            return f"in_sized({left}, {right}, {_BUDGET})"
         if op == "+" and not (_unsized(node.left) or _unsized(node.right)):
-            self.uses_budget = True
-            return f"add_sized({left}, {right}, budget)"
+            return f"add_sized({left}, {right}, {_BUDGET})"
         return f"{_ARITH_NAME[op]}({left}, {right})"
 
     def equality(self, left_node: A.Expr, right_node: A.Expr) -> str:
@@ -221,11 +223,12 @@ class CodeGenerator:
                 # which rounds the integer to a double first as CEL does.
                 return f"({left} == {right} if {left}.__class__ is {vt.__name__} else eq({left}, {right}))"
             return f"eq({left}, {right})"
-        right = self.visit(right_node)
+        right = self.bind(self.visit(right_node))
+        if _scalar(left_node) or _scalar(right_node):
+            return f"eq({left}, {right})"  # not two containers: O(1), nothing to charge
         # Lists and maps compare element by element: that work is charged to the budget.
-        self.uses_budget = True
         return f"(eq({left}, {right}) if {left}.__class__ not in CONTAINERS else " \
-               f"eq_sized({left}, {right}, budget))"
+               f"eq_sized({left}, {right}, {_BUDGET}))"
 
     def ordering(self, op: str, left: str, right: str, right_node: A.Expr) -> str:
         slow = f"{_CMP_NAME[op]}({left}, {right})"
@@ -341,6 +344,11 @@ def _unsized(node: A.Expr) -> bool:
         return spec is not None and spec.result not in _SIZED_RESULTS
     return isinstance(node, (A.Unary, A.And, A.Or, A.MapExpr)) or (
         isinstance(node, A.Comprehension) and node.kind not in ("map", "filter"))
+
+
+def _scalar(node: A.Expr) -> bool:
+    """Is ``node`` certainly not a list or a map?"""
+    return _unsized(node) and not isinstance(node, A.MapExpr)
 
 
 def _qualified_type(node: A.Select) -> str | None:
