@@ -200,17 +200,14 @@ class Checker:
 
     def check_Call(self, node: A.Call, scope: frozenset[str]) -> Type:
         spec = FUNCTIONS.get(node.function)
+        if spec is None:  # before the arguments: `l.exist(x, x)` is about the name, not x
+            raise self.undeclared(node.function, node, sorted(set(FUNCTIONS) | set(_MACROS)))
         arg_types = [show(self.check(a, scope)) for a in node.args]
-        known = sorted(set(FUNCTIONS) | set(_MACROS))
         if node.target is not None:
             target = show(self.check(node.target, scope))
-            if spec is None:
-                raise self.undeclared(node.function, node, known)
             if len(node.args) not in spec.member_arities:
                 raise self.fail(f"found no matching overload for '{node.function}' applied to "
                                 f"'{target}.({', '.join(arg_types)})'", node)
-        elif spec is None:
-            raise self.undeclared(node.function, node, known)
         elif len(node.args) not in spec.global_arities:
             raise self.fail(f"found no matching overload for '{node.function}' applied to "
                             f"'({', '.join(arg_types)})'", node)

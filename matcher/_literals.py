@@ -128,10 +128,12 @@ def decode_text(token: str) -> str | bytes:
 def _integer(body: str, what: str) -> int:
     base = 16 if body[:2] in ("0x", "0X") else 10
     digits = body[2:] if base == 16 else body
-    if len(digits.lstrip("0")) > _MAX_DIGITS[base]:
+    significant = digits.lstrip("0")
+    if len(significant) > _MAX_DIGITS[base]:
         shown = body if len(body) <= 24 else f"{body[:20]}... ({len(digits)} digits)"
-        raise LiteralError(f"{what} {shown} does not fit in {'uint64' if 'unsigned' in what else 'int64'}", 0)
-    return int(digits, base)
+        size = "uint64" if "unsigned" in what else "int64"
+        raise LiteralError(f"{what} {shown} does not fit in {size}", 0)
+    return int(significant or "0", base)
 
 
 def decode_int(token: str) -> int:
