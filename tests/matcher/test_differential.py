@@ -40,22 +40,31 @@ MAX_NODES = 8
 
 # ----------------------------------------------------------------------------- data
 
+# Boundaries of every numeric type (issue 8: the generators never reached +-2**53, where a
+# double stops being exact, nor the int64/uint64 edges, -0.0 or NaN in every position).
+INT_EDGES = [_values.INT64_MAX, _values.INT64_MIN, _values.INT64_MAX - 1, _values.INT64_MIN + 1,
+             1 << 32, -(1 << 31), 1 << 53, -(1 << 53), (1 << 53) + 1, -(1 << 53) - 1]
+UINT_EDGES = [0, 1, 2, 7, 1 << 53, (1 << 53) + 1, (1 << 63) - 1, 1 << 63, _values.UINT64_MAX]
+DOUBLE_EDGES = [0.0, -0.0, 0.5, 1.0, -2.5, 3.0, 1e100, 1e-7, 9.223372036854775807e18,
+                2.0**53, -(2.0**53), 2.0**53 + 2, 2.0**63, -(2.0**63), 2.0**64, 5e-324,
+                math.nan, math.inf, -math.inf, 1.7976931348623157e308]
 _INTS = st.one_of(  # small ints three times in five: boundaries mostly end in overflow errors
     st.integers(-5, 5),
     st.integers(-5, 5),
     st.integers(-5, 5),
-    st.sampled_from([_values.INT64_MAX, _values.INT64_MIN, 1 << 32, -(1 << 31)]),
+    st.sampled_from(INT_EDGES),
     st.integers(_values.INT64_MIN, _values.INT64_MAX),
 )
 _FLOATS = st.one_of(
-    st.sampled_from([0.0, -0.0, 0.5, 1.0, -2.5, 3.0, 1e100, 1e-7, 9.223372036854775807e18]),
+    st.sampled_from(DOUBLE_EDGES),
     st.sampled_from([0.0, 0.5, 1.0, -2.5, 3.0, 2.0]),
     st.floats(allow_nan=False, allow_infinity=False),
 )
 # Never leading or trailing whitespace: the reference's int()/uint()/double() accept
 # int(' 1') (absl::SimpleAtoi trims), which CEL's conversions do not allow (langdef
 # "Standard Definitions": int(string) parses an integer; cel-go's strconv rejects spaces).
-_TEXT = st.text(alphabet="ab AZ09_-\"'\\\n\té€😀", max_size=4).map(str.strip)
+_TEXT = st.text(alphabet="ab AZ09_-\"'\\\n\té€😀\x00\u2028\u0301\uffff", max_size=4).map(
+    str.strip)
 json_values = st.recursive(
     st.none() | st.booleans() | _INTS | _FLOATS | _TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner,
@@ -116,6 +125,8 @@ def _escape(code: int) -> str:
 
 
 def double_literal(value: float) -> str:
+    if not math.isfinite(value):  # no literal spells them: double() of the Go/CEL text
+        return 'double("NaN")' if value != value else f'double("{"-" if value < 0 else ""}Infinity")'
     text = repr(abs(value))
     if "e" in text and "." not in text.split("e")[0]:
         mant, exp = text.split("e")
@@ -194,7 +205,7 @@ class _Gen:
         if t == "int":
             return int_literal(self.draw(_INTS))
         if t == "uint":
-            return f"{self.draw(st.sampled_from([0, 1, 2, 7, 1 << 63, _values.UINT64_MAX]))}u"
+            return f"{self.draw(st.sampled_from(UINT_EDGES))}u"
         if t == "double":
             return double_literal(self.draw(_FLOATS))
         if t == "string":
@@ -215,6 +226,10 @@ class _Gen:
 
     def path(self) -> str:
         root = self.pick(("data", "data", "x", *self.scope))
+        if root not in self.scope and self.draw(st.integers(0, 4)) == 0:
+            root = "." + root  # a leading dot: the root scope (only where nothing shadows it)
+        if "google" in self.scope and self.draw(st.booleans()):
+            root = self.pick(("google.protobuf.Timestamp", "google.protobuf", "google"))
         steps = self.draw(st.lists(st.sampled_from(
             [".a", ".b", ".c", "['k-1']", "[0]", "[1]", "['a']"]), max_size=2))
         return root + "".join(steps)
@@ -401,7 +416,12 @@ class _Gen:
 
     def macro(self, name: str, body_type: str, d: int) -> str:
         target = self.sub(self.pick(("list", "list", "map", "dyn")), d)
-        var = f"v{len(self.scope)}"
+        # Sometimes the variable shadows a declared variable (data, x), an outer macro's
+        # variable, or the first segment of a type name (google.protobuf.Timestamp).
+        var = self.pick((f"v{len(self.scope)}", f"v{len(self.scope)}", "data", "x", "google",
+                         *self.scope[-1:]))
+        if var == "google" and self.draw(st.booleans()):
+            target = "[{'protobuf': {'Timestamp': 1}}, {'protobuf': 2}]"
         self.scope.append(var)
         try:
             body = self.expr(body_type, d)
