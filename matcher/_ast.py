@@ -209,6 +209,18 @@ def walk(node: Expr) -> Iterator[Expr]:
         stack.extend(children(n))
 
 
+def scoped_children(node: Expr, bound: frozenset[str]) -> list[tuple[Expr, frozenset[str]]]:
+    """``children(node)``, each with the comprehension variables in scope inside it: a
+    macro's variable is bound in its body, not in its range."""
+    if isinstance(node, Comprehension):
+        inner = bound | {node.var}
+        out = [(node.range, bound), (node.predicate, inner)]
+        if node.transform is not None:
+            out.append((node.transform, inner))
+        return out
+    return [(c, bound) for c in children(node)]
+
+
 def free_variables(node: Expr, bound: frozenset[str] = frozenset()) -> set[str]:
     """Names of the variables ``node`` reads that are not bound by a comprehension.
 
@@ -216,20 +228,14 @@ def free_variables(node: Expr, bound: frozenset[str] = frozenset()) -> set[str]:
     name (``.event``) is always free: it skips every comprehension scope.
     """
     out: set[str] = set()
-    stack: list[tuple[Expr, frozenset[str]]] = [(node, bound)]
+    stack = [(node, bound)]
     while stack:
         n, b = stack.pop()
         if isinstance(n, Ident):
             if n.root or n.name not in b:
                 out.add(n.name)
-        elif isinstance(n, Comprehension):
-            stack.append((n.range, b))
-            inner = b | {n.var}
-            stack.append((n.predicate, inner))
-            if n.transform is not None:
-                stack.append((n.transform, inner))
         else:
-            stack.extend((c, b) for c in children(n))
+            stack.extend(scoped_children(n, b))
     return out
 
 
@@ -239,22 +245,14 @@ def reads_bound(node: Expr, names: frozenset[str]) -> bool:
     True for ``x`` in ``x + 1`` with ``names = {"x"}``; false for ``.x`` (root scope) and
     for an ``x`` that a comprehension inside ``node`` binds again.
     """
-    stack: list[tuple[Expr, frozenset[str]]] = [(node, names)]
+    stack: list[tuple[Expr, frozenset[str]]] = [(node, frozenset())]
     while stack:
-        n, live = stack.pop()
-        if not live:
-            continue
+        n, rebound = stack.pop()
         if isinstance(n, Ident):
-            if not n.root and n.name in live:
+            if not n.root and n.name in names and n.name not in rebound:
                 return True
-        elif isinstance(n, Comprehension):
-            stack.append((n.range, live))
-            inner = live - {n.var}
-            stack.append((n.predicate, inner))
-            if n.transform is not None:
-                stack.append((n.transform, inner))
         else:
-            stack.extend((c, live) for c in children(n))
+            stack.extend(scoped_children(n, rebound))
     return False
 
 

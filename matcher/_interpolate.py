@@ -72,14 +72,10 @@ def split_rule(text: str, tree: A.Expr) -> Rule:
         if _is_hole(node, bound):
             holes.append(node)
             return A.Literal(A.Slot(len(holes) - 1, object), pos=node.pos)
-        if isinstance(node, A.Comprehension):  # children: range, then the body
-            inner = bound | {node.var}
-            rng, *body = A.children(node)
-            return A.with_children(node, (walk(rng, bound), *(walk(k, inner) for k in body)))
-        kids = A.children(node)
+        kids = A.scoped_children(node, bound)
         if not kids:
             return node
-        return A.with_children(node, tuple(walk(k, bound) for k in kids))
+        return A.with_children(node, tuple(walk(k, b) for k, b in kids))
 
     template = walk(tree, frozenset())
     programs = tuple(build(text, h, HOLE_VARIABLES, DEFAULT_LIMITS)[0] for h in holes)

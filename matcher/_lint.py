@@ -54,11 +54,7 @@ def _walk(tree: A.Expr) -> list[tuple[A.Binary, frozenset[str]]]:
         node, bound = stack.pop()
         if isinstance(node, A.Binary) and node.op in _COMPARISON:
             out.append((node, bound))
-        if isinstance(node, A.Comprehension):
-            stack.append((node.range, bound))
-            stack.extend((k, bound | {node.var}) for k in A.children(node)[1:])
-        else:
-            stack.extend((k, bound) for k in A.children(node))
+        stack.extend(A.scoped_children(node, bound))
     out.sort(key=lambda pair: pair[0].pos)
     return out
 

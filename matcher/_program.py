@@ -249,13 +249,7 @@ def read_paths(tree: A.Expr, variables: Iterable[str]) -> set[tuple[str, ...]]:
                     and not A.in_scope(base, bound):
                 out.add(path)
                 continue
-        if isinstance(node, A.Comprehension):
-            stack.append((node.range, bound))
-            stack.append((node.predicate, bound | {node.var}))
-            if node.transform is not None:
-                stack.append((node.transform, bound | {node.var}))
-            continue
-        stack.extend((c, bound) for c in A.children(node))
+        stack.extend(A.scoped_children(node, bound))
     return out
 
 

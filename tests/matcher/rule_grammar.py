@@ -431,36 +431,27 @@ def wide_atom() -> st.SearchStrategy[str]:
         "async.data.n > 0", "true", "false"])
 
 
+WIDE_SHAPES = ["({a}) && ({b})", "({a}) || ({b})", "({a}) || ({b})", "!({a})", "!({a})",
+               "({a}) == true", "({a}) != false", "({a}) == ({b})", "({a}) ? ({b}) : ({c})"]
+"""How widened formulas combine: logic, and boolean sub-expressions compared with each other
+(|| and ! twice: random data fails most atoms, and a differential needs matches too)."""
+
+
+def _past_the_dnf_cap(atoms: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """(x || y) && ... five or six times: 2**5 clauses or more, past the 16-clause cap."""
+    pairs = st.lists(st.tuples(atoms, atoms), min_size=5, max_size=6)
+    return pairs.map(lambda ps: " && ".join(f"({x} || {y})" for x, y in ps))
+
+
 @cache
-def wide_formula(depth: int = 3) -> st.SearchStrategy[str]:
-    return _wide_formula(depth)
+def wide_formula() -> st.SearchStrategy[str]:
+    """Atoms of ``wide_atom`` combined by ``WIDE_SHAPES`` a few levels deep."""
+    def combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        shaped = st.tuples(st.sampled_from(WIDE_SHAPES), inner, inner, inner).map(
+            lambda t: t[0].format(a=t[1], b=t[2], c=t[3]))
+        return st.one_of(shaped, shaped, shaped, shaped, _past_the_dnf_cap(wide_atom()))
 
-
-@st.composite
-def _wide_formula(draw: st.DrawFn, depth: int) -> str:
-    """Atoms combined with && || ! ?: and with comparisons of boolean sub-expressions."""
-    if depth == 0 or draw(st.integers(0, 2)) == 0:
-        return draw(wide_atom())
-    sub = wide_formula(depth - 1)
-    shape = draw(st.sampled_from(["and", "or", "not", "eq_true", "ne_false", "eq_bool",
-                                  "ternary", "wide"]))
-    if shape == "and":
-        return f"({draw(sub)}) && ({draw(sub)})"
-    if shape == "or":
-        return f"({draw(sub)}) || ({draw(sub)})"
-    if shape == "not":
-        return f"!({draw(sub)})"
-    if shape == "eq_true":
-        return f"({draw(sub)}) == true"
-    if shape == "ne_false":
-        return f"({draw(sub)}) != false"
-    if shape == "eq_bool":
-        return f"({draw(sub)}) == ({draw(sub)})"
-    if shape == "ternary":
-        return f"({draw(sub)}) ? ({draw(sub)}) : ({draw(sub)})"
-    # 2**k clauses for k >= 5: past the DNF cap, the whole rule is one residual
-    pairs = draw(st.lists(st.tuples(wide_atom(), wide_atom()), min_size=5, max_size=6))
-    return " && ".join(f"({x} || {y})" for x, y in pairs)
+    return st.recursive(wide_atom(), combine, max_leaves=4)
 
 
 @cache

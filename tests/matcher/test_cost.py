@@ -41,6 +41,13 @@ DATA = st.fixed_dictionaries({}, optional={"l": st.lists(VALUES, max_size=6), "s
     "n": st.integers(-2, 2)})
 
 
+COMBINATIONS = ["({a} + {b})", "({a} in {b})", "({a} == {b})", "({a} == 1 ? {b} : {c})",
+                "[{a}, {b}]", "size({a})"]
+MACROS = ["{r}.all({v}, {e} == {e})", "{r}.exists({v}, {e} == {e})",
+          "{r}.exists_one({v}, {e} == {e})", "{r}.map({v}, {e})", "{r}.filter({v}, {e} == {e})",
+          "{r}.map({v}, {e} != 1, {e})"]
+
+
 @st.composite
 def expressions(draw: st.DrawFn, depth: int = 3, scope: tuple[str, ...] = ()) -> str:
     """Expressions whose cost depends on data: macros, +, in and == over lists and maps."""
@@ -49,27 +56,11 @@ def expressions(draw: st.DrawFn, depth: int = 3, scope: tuple[str, ...] = ()) ->
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         return draw(st.sampled_from(leaves))
     sub = expressions(depth - 1, scope)
-    kind = draw(st.sampled_from(["macro", "macro", "concat", "in", "eq", "cond", "list",
-                                 "size"]))
-    if kind == "macro":
+    if draw(st.integers(0, 3)) == 0:
         var = f"v{len(scope)}"
         body = draw(expressions(depth - 1, (*scope, var)))
-        macro = draw(st.sampled_from(["all", "exists", "exists_one", "map", "filter", "map3"]))
-        test = f"{body} == {body}" if macro != "map" else body
-        if macro == "map3":
-            return f"{draw(sub)}.map({var}, {body} != 1, {body})"
-        return f"{draw(sub)}.{macro}({var}, {test})"
-    if kind == "concat":
-        return f"({draw(sub)} + {draw(sub)})"
-    if kind == "in":
-        return f"({draw(sub)} in {draw(sub)})"
-    if kind == "eq":
-        return f"({draw(sub)} == {draw(sub)})"
-    if kind == "cond":
-        return f"({draw(sub)} == 1 ? {draw(sub)} : {draw(sub)})"
-    if kind == "list":
-        return f"[{draw(sub)}, {draw(sub)}]"
-    return f"size({draw(sub)})"
+        return draw(st.sampled_from(MACROS)).format(r=draw(sub), v=var, e=body)
+    return draw(st.sampled_from(COMBINATIONS)).format(a=draw(sub), b=draw(sub), c=draw(sub))
 
 
 @given(expressions(), DATA, DATA)
