@@ -309,20 +309,42 @@ class CodeGenerator:
         name = node.function
         if name == "dyn" and node.target is None:
             return args[0]
-        if node.target is not None and name in ("startsWith", "endsWith", "contains") and \
-                isinstance(node.args[0], A.Literal) and _literal_type(node.args[0].value) is str:
-            method = {"startsWith": "startswith", "endsWith": "endswith"}.get(name)
-            test = f"{args[0]}.{method}({args[1]})" if method else f"({args[1]} in {args[0]})"
-            return f"({test} if {args[0]}.__class__ is str else F[{name!r}]({args[0]}, {args[1]}))"
-        if name == "matches" and self.precompile and isinstance(node.args[-1], A.Literal) \
+        if name in ("string", "bytes") and len(args) == 1 and not _unsized(node.args[0]):
+            # string(bytes) and bytes(string) copy their argument: a new value, charged.
+            return f"convert_sized(F[{name!r}], {args[0]}, {_BUDGET})"
+        if name == "matches":
+            return self.matches(node, args)
+        literal = len(node.args) == 1 and isinstance(node.args[0], A.Literal) \
+            and _literal_type(node.args[0].value) is str
+        if node.target is not None and name in ("startsWith", "endsWith") and literal:
+            method = {"startsWith": "startswith", "endsWith": "endswith"}[name]
+            return f"({args[0]}.{method}({args[1]}) if {args[0]}.__class__ is str " \
+                   f"else F[{name!r}]({args[0]}, {args[1]}))"
+        if name == "contains" and len(args) == 2:
+            fast = f"({args[1]} in {args[0]})" if literal else None
+            return self.scan(args[0], fast, f"F['contains'], {args[0]}, {args[1]}")
+        return f"F[{name!r}]({', '.join(args)})"
+
+    def scan(self, text: str, fast: str | None, call: str) -> str:
+        """A search through ``text``: free up to SCAN_FREE characters, charged beyond."""
+        slow = f"scan_sized({call}, {_BUDGET})"
+        if fast is None:
+            return slow
+        return f"({fast} if {text}.__class__ is str and len({text}) <= SCAN_FREE else {slow})"
+
+    def matches(self, node: A.Call, args: list[str]) -> str:
+        if len(args) != 2:  # only reachable unchecked: the call reports the arity error
+            return f"F['matches']({', '.join(args)})"
+        if self.precompile and isinstance(node.args[-1], A.Literal) \
                 and type(node.args[-1].value) is str:
             # A constant pattern is compiled once, when _make binds the literals (cel-go
             # compiles it when the program is planned).
             self.counter += 1
             compiled = f"re{self.counter}"
             self.prepared.append(f"{compiled} = regex({args[-1]})")
-            return f"search({args[0]}, {compiled})"
-        return f"F[{name!r}]({', '.join(args)})"
+            return self.scan(args[0], f"search({args[0]}, {compiled})",
+                             f"search, {args[0]}, {compiled}")
+        return self.scan(args[0], None, f"F['matches'], {', '.join(args)}")
 
     def visit_Comprehension(self, node: A.Comprehension) -> str:
         return lower_comprehension(self, node)

@@ -5,14 +5,17 @@ spends from a budget (``Limits.max_cost``) and is aborted when it runs out:
 
 * every comprehension iteration costs ``iteration_cost``: 1 plus the nodes of its body
   that run once per iteration (a nested macro's own body charges its own iterations);
-* every string, bytes or list built by ``+`` costs ``value_cost`` of its length (one unit
-  per ``SIZE_PER_UNIT`` characters or elements), charged *before* it is built, so what one
-  evaluation allocates is bounded by the budget, not by the input;
+* every string, bytes or list built by ``+`` (or copied by ``string()`` / ``bytes()``)
+  costs ``value_cost`` of its length (one unit per ``SIZE_PER_UNIT`` characters or
+  elements), charged *before* it is built, so what one evaluation allocates is bounded by
+  the budget, not by the input;
 * ``in`` over a list costs its length, and ``==`` between lists or maps one unit per
-  element pair compared (nesting included): Python-level loops over an event's data.
+  element pair compared (nesting included): Python-level loops over an event's data;
+* ``contains`` and ``matches`` on a string longer than 1,024 characters cost one unit per
+  ``SCAN_UNIT`` characters.
 
-Everything else is a fixed amount of work per node, or one pass in C over one value
-(string search, RE2, comparing two strings), bounded by the size of the expression.
+Everything else is a fixed amount of work per node, or a pass in C over one value
+(comparing two strings, a prefix test), bounded by the size of the expression.
 
 ``estimate`` is the static counterpart, as cel-go's ``checker.Cost``: the worst case over
 every path through the expression, given that every value read from a variable has at
@@ -27,6 +30,10 @@ import math
 from dataclasses import dataclass
 
 from . import _ast as A
+
+SCAN_UNIT = 32
+"""Characters a string search (``contains``, ``matches``) reads per unit, past the first
+1,024 (``_runtime.SCAN_FREE``): a search is a pass in C, about 1 ns per character."""
 
 SIZE_PER_UNIT = 8
 """Characters (or list elements) built per cost unit. Eight keeps what a whole budget can
@@ -162,9 +169,13 @@ class _Estimator:
         if node.target is not None:
             args.insert(0, self.go(node.target, scope))
         cost = 1 + sum(a.cost for a in args)
-        if node.function in ("string", "bytes", "dyn") and len(args) == 1:
+        if node.function in ("string", "bytes") and len(args) == 1:  # a copy: charged
             length = max(args[0].deep, _SCALAR_TEXT)
-            return _Bound(cost, length, length)
+            return _Bound(cost + 1 + length / SIZE_PER_UNIT, length, length)
+        if node.function == "dyn" and len(args) == 1:
+            return _Bound(cost, args[0].length, args[0].deep)
+        if node.function in ("contains", "matches"):  # one pass over the receiver
+            return _Bound(cost + args[0].length / SCAN_UNIT)
         return _Bound(cost)
 
     def _iteration(self, node: A.Comprehension, scope: dict[str, _Bound],

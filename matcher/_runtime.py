@@ -518,6 +518,26 @@ def add_sized(a: Any, b: Any, budget: list[int]) -> Any:
 _SIZED = frozenset({str, bytes, list, tuple})
 
 
+def convert_sized(convert: Callable[[Any], Any], value: Any, budget: list[int]) -> Any:
+    """``string(x)`` / ``bytes(x)``, charging the size of the copy a str/bytes becomes."""
+    if type(value) is str or type(value) is bytes:
+        charge(budget, value_cost(len(value)))
+    return convert(value)
+
+
+SCAN_FREE = 1024
+"""Characters a string search (``contains``, ``matches``) reads for free; a longer string
+costs one unit per ``SCAN_UNIT`` characters (a pass in C is ~1 ns per character)."""
+SCAN_UNIT = 32
+
+
+def scan_sized(search: Callable[[Any, Any], Any], text: Any, arg: Any, budget: list[int]) -> Any:
+    """``search(text, arg)`` charging for the pass over a long string."""
+    if type(text) is str and len(text) > SCAN_FREE:
+        charge(budget, len(text) // SCAN_UNIT)
+    return search(text, arg)
+
+
 def in_sized(elem: Any, container: Any, budget: list[int]) -> bool:
     """CEL ``in``, charging one unit per list element scanned (and per element compared)."""
     tc = type(container)

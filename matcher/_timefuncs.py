@@ -159,6 +159,12 @@ _MAX_DURATION_DIGITS = 22
 _MAX_FRACTION_DIGITS = 30
 
 
+_MAX_DURATION_PARTS = 64
+"""Number-and-unit parts of a duration text (``1h30m`` has two). Go parses any number, but
+here each part is a step of a Python loop; 64 hold any duration a person writes and keep
+one ``duration()`` call far below a millisecond whatever string an event carries."""
+
+
 def parse_duration(text: str) -> Duration:
     """``duration(string)``: Go duration syntax such as ``1h30m``, ``-1.5s``, ``2us``, ``3ns``."""
     body = text[1:] if text[:1] in ("+", "-") else text
@@ -167,8 +173,12 @@ def parse_duration(text: str) -> Duration:
     if not body:
         raise EvalError(f"invalid duration {_show(text)}: expected e.g. '1h30m' or '-1.5s'")
     total = 0
-    pos = 0
+    pos = parts = 0
     while pos < len(body):
+        parts += 1
+        if parts > _MAX_DURATION_PARTS:
+            raise EvalError(f"invalid duration {_show(text)}: more than {_MAX_DURATION_PARTS} "
+                            "parts")
         m = _DURATION_PART.match(body, pos)
         if m is None or not (m.group(1) or m.group(2)):
             raise EvalError(f"invalid duration {_show(text)}: expected e.g. '1h30m' or '-1.5s'")

@@ -205,9 +205,14 @@ def test_doubling_strings_stop_within_a_bounded_allocation() -> None:
     ("size(event.l + event.l) == 0", 1 + 2000 // 8),  # a list of 2,000 built
     ("0 in event.l", 1000),  # one scan of 1,000 elements, cut short by nothing
     ("event.l == event.l", 1000),  # equal lists: every element pair compared
+    ("bytes(event.s) == b''", 1 + 1000 // 8),  # a copy
+    ("event.t.contains('z')", 10_000 // 32),  # a search past the first 1,024 characters
+    ("event.t.matches('z')", 10_000 // 32),
+    ("event.t.matches(event.p)", 10_000 // 32),
 ])
 def test_values_built_and_scanned_are_charged_by_size(expression: str, units: int) -> None:
-    data = {"event": {"s": "x" * 1000, "l": [1] * 1000}, "async": {}}
+    data = {"event": {"s": "x" * 1000, "l": [1] * 1000, "t": "x" * 10_000, "p": "z"},
+            "async": {}}
     _, spent = matcher.compile(expression).measure(data)
     assert spent == units
     with pytest.raises(matcher.EvaluationAborted):
@@ -217,7 +222,8 @@ def test_values_built_and_scanned_are_charged_by_size(expression: str, units: in
 def test_literal_sized_work_costs_nothing_at_run_time() -> None:
     # Sizes fixed by the expression are bounded by its length: no budget is even created.
     for expression in ("event.x in [1, 2, 3]", "event.x + 1 > 2", "'a' == event.y",
-                       "event.userId == 'u' && event.amount > 100"):
+                       "event.userId == 'u' && event.amount > 100", "event.y.contains('a')",
+                       "event.y.matches('^a')"):
         prog = matcher.compile(expression)
         assert "budget = [" not in prog.source, expression
         assert prog.measure({"event": {"x": 1, "y": "a", "userId": "u", "amount": 1}})[1] == 0
