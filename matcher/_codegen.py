@@ -311,7 +311,9 @@ class CodeGenerator:
             return args[0]
         if name in ("string", "bytes") and len(args) == 1 and not _unsized(node.args[0]):
             # string(bytes) and bytes(string) copy their argument: a new value, charged.
-            return f"convert_sized(F[{name!r}], {args[0]}, {_BUDGET})"
+            a = args[0]
+            return f"(F[{name!r}]({a}) if {a}.__class__ is not str and {a}.__class__ is not " \
+                   f"bytes else convert_sized(F[{name!r}], {a}, {_BUDGET}))"
         if name == "matches":
             return self.matches(node, args)
         literal = len(node.args) == 1 and isinstance(node.args[0], A.Literal) \

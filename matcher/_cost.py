@@ -4,13 +4,15 @@ One unit is about one step of evaluation (15-30 ns here). At run time an evaluat
 spends from a budget (``Limits.max_cost``) and is aborted when it runs out:
 
 * every comprehension iteration costs ``iteration_cost``: 1 plus the nodes of its body
-  that run once per iteration (a nested macro's own body charges its own iterations);
+  that run once per iteration (``node_cost``: a call or arithmetic counts ``CALL_COST``;
+  a nested macro's own body charges its own iterations);
 * every string, bytes or list built by ``+`` (or copied by ``string()`` / ``bytes()``)
   costs ``value_cost`` of its length (one unit per ``SIZE_PER_UNIT`` characters or
   elements), charged *before* it is built, so what one evaluation allocates is bounded by
   the budget, not by the input;
-* ``in`` over a list costs its length, and ``==`` between lists or maps one unit per
-  element pair compared (nesting included): Python-level loops over an event's data;
+* ``in`` over a list costs ``ELEMENT_COST`` per element, and ``==`` between lists or
+  maps as much per element pair compared (nesting included): Python-level loops over an
+  event's data;
 * ``contains`` and ``matches`` on a string longer than 1,024 characters cost one unit per
   ``SCAN_UNIT`` characters.
 
@@ -31,6 +33,9 @@ from dataclasses import dataclass
 
 from . import _ast as A
 
+ELEMENT_COST = 2
+"""Units per element ``in`` and list/map ``==`` compare (a Python-level comparison)."""
+
 SCAN_UNIT = 32
 """Characters a string search (``contains``, ``matches``) reads per unit, past the first
 1,024 (``_runtime.SCAN_FREE``): a search is a pass in C, about 1 ns per character."""
@@ -46,20 +51,33 @@ def value_cost(length: int) -> int:
     return 1 + length // SIZE_PER_UNIT
 
 
-def nodes(node: A.Expr) -> int:
-    """Nodes of ``node`` that do work when it is evaluated once (literals are free, but
-    each element of a list or map literal is built), the larger branch of a ``?:``, and
-    not the bodies of macros inside it, which charge per
-    iteration themselves. (The AST is at most ``Limits.max_depth`` deep: recursion is safe.)"""
+CALL_COST = 3
+"""Units of a function call or an arithmetic operator: a call into the runtime takes two
+to three times as long as reading a field or comparing with a literal."""
+
+
+def node_cost(node: A.Expr) -> int:
+    """Units of evaluating ``node`` itself, its operands aside."""
     if isinstance(node, A.Literal):
         return 0
+    if isinstance(node, A.Call) or (isinstance(node, A.Binary) and node.op in "+-*/%"):
+        return CALL_COST
+    if isinstance(node, A.ListExpr):
+        return 1 + len(node.items)  # every slot is filled
+    if isinstance(node, A.MapExpr):
+        return 1 + CALL_COST * len(node.entries)
+    return 1
+
+
+def nodes(node: A.Expr) -> int:
+    """Units of the nodes of ``node`` that do work when it is evaluated once: the larger
+    branch of a ``?:``, and not the bodies of macros inside it, which charge per iteration
+    themselves. (The AST is at most ``Limits.max_depth`` deep: recursion is safe.)"""
     if isinstance(node, A.Comprehension):
         return 1 + nodes(node.range)
     if isinstance(node, A.Conditional):
         return 1 + nodes(node.cond) + max(nodes(node.then), nodes(node.otherwise))
-    built = len(node.items) if isinstance(node, A.ListExpr) else (
-        2 * len(node.entries) if isinstance(node, A.MapExpr) else 0)  # slots filled
-    return 1 + built + sum(nodes(k) for k in A.children(node))
+    return node_cost(node) + sum(nodes(k) for k in A.children(node))
 
 
 def iteration_cost(node: A.Comprehension) -> int:
@@ -131,16 +149,16 @@ class _Estimator:
 
     def e_Binary(self, node: A.Binary, scope: dict[str, _Bound]) -> _Bound:
         left, right = self.go(node.left, scope), self.go(node.right, scope)
-        cost = 1 + left.cost + right.cost
+        cost = node_cost(node) + left.cost + right.cost
         if node.op == "+":
             length = left.length + right.length
             return _Bound(cost + 1 + length / SIZE_PER_UNIT, length, left.deep + right.deep)
         literal = isinstance(node.left, A.Literal) or isinstance(node.right, A.Literal)
         if node.op in ("==", "!=") and not literal:
             # Element pairs compared: at most the smaller side's, so at most the mean.
-            return _Bound(cost + 1 + (left.deep + right.deep) / 2)
+            return _Bound(cost + 1 + ELEMENT_COST * (left.deep + right.deep) / 2)
         if node.op == "in" and not isinstance(node.right, _LITERAL_CONTAINERS):
-            return _Bound(cost + 1 + right.length + right.deep)
+            return _Bound(cost + 1 + ELEMENT_COST * (right.length + right.deep))
         return _Bound(cost)
 
     def e_And(self, node: A.And | A.Or, scope: dict[str, _Bound]) -> _Bound:
@@ -162,13 +180,14 @@ class _Estimator:
     def e_MapExpr(self, node: A.MapExpr, scope: dict[str, _Bound]) -> _Bound:
         parts = [self.go(x, scope) for kv in node.entries for x in kv]
         n = len(node.entries)
-        return _Bound(1 + 2 * n + sum(p.cost for p in parts), n, n + sum(p.deep for p in parts))
+        return _Bound(node_cost(node) + sum(p.cost for p in parts), n,
+                      n + sum(p.deep for p in parts))
 
     def e_Call(self, node: A.Call, scope: dict[str, _Bound]) -> _Bound:
         args = [self.go(a, scope) for a in node.args]
         if node.target is not None:
             args.insert(0, self.go(node.target, scope))
-        cost = 1 + sum(a.cost for a in args)
+        cost = node_cost(node) + sum(a.cost for a in args)
         if node.function in ("string", "bytes") and len(args) == 1:  # a copy: charged
             length = max(args[0].deep, _SCALAR_TEXT)
             return _Bound(cost + 1 + length / SIZE_PER_UNIT, length, length)

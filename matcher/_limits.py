@@ -28,9 +28,10 @@ class Limits:
     """Cost units one evaluation may spend (see ``_cost``: a macro iteration costs 1 plus
     its body's nodes, a string/bytes/list built costs 1 per 8 characters or elements, ``in``
     and list/map ``==`` 1 per element) before it is aborted with ``EvaluationAborted``.
-    A unit is 15-30 ns here, so the budget holds one evaluation to about 1-2 ms and its
-    allocations to a few MB, whatever the input: a tenant's rule cannot stall the others
-    (the former bound, 100,000 loop iterations, let one evaluation run for 25-35 ms).
+    A unit is 20-60 ns here (tests/matcher/cost_report.py measures each kind of work), so
+    the budget holds one evaluation to about 1-3 ms and its allocations to about 2 MB,
+    whatever the input: a tenant's rule cannot stall the others (the former bound, 100,000
+    loop iterations, let one evaluation run for 25-35 ms and allocate without limit).
     50,000 units still iterate lists of thousands of elements. The same number bounds the
     static estimate (``cost_input_size``): ``compile_rule`` refuses a rule whose estimate is
     over it, so an accepted rule is never cut off on inputs of that size."""
@@ -41,10 +42,10 @@ class Limits:
     nesting included. Bounds as large as the biggest accepted event (256 KiB holds a list
     of 131,072 numbers) would make every macro over an event list look unaffordable; real
     cancel rules iterate a few line items or tags. With 100, a rule whose cost does not
-    depend on the event (a 316 x 316 ``all`` over literal lists: ~8.9 million units) is
-    refused, a macro over each item's tags inside a macro over the items is not (~1,600
+    depend on the event (a 316 x 316 ``all`` over literal lists: ~1.4 million units) is
+    refused, a macro over each item's tags inside a macro over the items is not (~1,000
     units: the tags of all items together are part of one event), a self-join of one
-    event list (100 x 100 pairs, ~60,000 units) is. An event larger than assumed is still
+    event list (100 x 100 pairs, ~72,000 units) is. An event larger than assumed is still
     evaluated, within ``max_cost``: ``budget_warning`` says from which size on it may not be."""
 
     max_regex_length: int = 1024

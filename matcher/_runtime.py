@@ -516,6 +516,7 @@ def add_sized(a: Any, b: Any, budget: list[int]) -> Any:
 
 
 _SIZED = frozenset({str, bytes, list, tuple})
+_CONTAINER_TYPES = frozenset({list, tuple, dict})
 
 
 def convert_sized(convert: Callable[[Any], Any], value: Any, budget: list[int]) -> Any:
@@ -538,28 +539,38 @@ def scan_sized(search: Callable[[Any, Any], Any], text: Any, arg: Any, budget: l
     return search(text, arg)
 
 
+ELEMENT_COST = 2
+"""Units per element that ``in`` and ``==`` compare one by one: a Python-level comparison
+takes about twice as long as a unit of loop work (~60 ns)."""
+
+
 def in_sized(elem: Any, container: Any, budget: list[int]) -> bool:
-    """CEL ``in``, charging one unit per list element scanned (and per element compared)."""
+    """CEL ``in``, charging for every list element it may compare (charged up front)."""
     tc = type(container)
     if tc is not list and tc is not tuple:
         return in_(elem, container)
-    charge(budget, len(container))
+    charge(budget, ELEMENT_COST * len(container))
     te = type(elem)
     if te is str or te is bytes:
-        return elem in container
-    for x in container:
-        if eq_sized(elem, x, budget):
+        return elem in container  # Python == on str/bytes is CEL equality
+    if te is dict or te is list or te is tuple:
+        for x in container:
+            if eq_sized(elem, x, budget):
+                return True
+        return False
+    for x in container:  # a scalar: the same type compares with Python's ==
+        if (x == elem) if type(x) is te else eq(elem, x):
             return True
     return False
 
 
 def eq_sized(a: Any, b: Any, budget: list[int]) -> bool:
-    """CEL ``==``, charging one unit per element of the lists and maps it compares."""
+    """CEL ``==``, charging for every element of the lists and maps it compares."""
     ta, tb = type(a), type(b)
     if ta is dict and tb is dict:
         if len(a) != len(b):
             return False
-        charge(budget, len(a))
+        charge(budget, ELEMENT_COST * len(a))
         for k, v in a.items():
             other = _map_get(b, k)
             if other is _MISSING or not eq_sized(v, other, budget):
@@ -568,9 +579,13 @@ def eq_sized(a: Any, b: Any, budget: list[int]) -> bool:
     if (ta is list or ta is tuple) and (tb is list or tb is tuple):
         if len(a) != len(b):
             return False
-        charge(budget, len(a))
+        charge(budget, ELEMENT_COST * len(a))
         for x, y in zip(a, b, strict=True):
-            if not eq_sized(x, y, budget):
+            tx = type(x)
+            if tx is type(y) and tx not in _CONTAINER_TYPES:
+                if not x == y:  # same scalar type: Python's == is CEL's (NaN != NaN too)
+                    return False
+            elif not eq_sized(x, y, budget):
                 return False
         return True
     return eq(a, b)
