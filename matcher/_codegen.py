@@ -76,7 +76,9 @@ class CodeGenerator:
         self.fn = _Function("def _eval(act, budget=None):")
         self.scope: dict[str, str] = {}  # CEL comprehension variable → Python local
         self.counter = 0
-        self.uses_budget = False
+        self.uses_budget = False  # a loop or a hoisted function: the budget exists up front
+        self.loops = 0  # macro loops around the code being generated
+        self.main = self.fn
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -94,6 +96,11 @@ class CodeGenerator:
             out += ["    " + line for line in fn.lines]
         out.append("    return _eval")
         return "\n".join(out) + "\n"
+
+    def budget(self) -> str:
+        """The budget where a place charges by size: inside a loop or a hoisted function it
+        was created up front; elsewhere it is created when first needed (``_BUDGET``)."""
+        return "budget" if self.loops or self.fn is not self.main else _BUDGET
 
     def tmp(self) -> str:
         self.counter += 1
@@ -199,9 +206,9 @@ class CodeGenerator:
         if op == "in":
             if isinstance(node.right, (A.ListExpr, A.MapExpr, A.Literal)):
                 return f"in_({left}, {right})"  # a literal container: its size is fixed
-            return f"in_sized({left}, {right}, {_BUDGET})"
+            return f"in_sized({left}, {right}, {self.budget()})"
         if op == "+" and not (_unsized(node.left) or _unsized(node.right)):
-            return f"add_sized({left}, {right}, {_BUDGET})"
+            return f"add_sized({left}, {right}, {self.budget()})"
         return f"{_ARITH_NAME[op]}({left}, {right})"
 
     def equality(self, left_node: A.Expr, right_node: A.Expr) -> str:
@@ -223,12 +230,18 @@ class CodeGenerator:
                 # which rounds the integer to a double first as CEL does.
                 return f"({left} == {right} if {left}.__class__ is {vt.__name__} else eq({left}, {right}))"
             return f"eq({left}, {right})"
-        right = self.bind(self.visit(right_node))
+        right = self.visit(right_node)
+        if A.path_of(right_node) is None:  # a field path may be written twice; else bind
+            right = self.bind(right)
         if _scalar(left_node) or _scalar(right_node):
             return f"eq({left}, {right})"  # not two containers: O(1), nothing to charge
         # Lists and maps compare element by element: that work is charged to the budget.
-        return f"(eq({left}, {right}) if {left}.__class__ not in CONTAINERS else " \
-               f"eq_sized({left}, {right}, {_BUDGET}))"
+        if self.budget() == "budget":  # one call, as eq() would be
+            return f"eq_charged({left}, {right}, budget)"
+        # A string (an id, most often) equals only an equal string, in Python as in CEL.
+        return f"({left} == {right} if {left}.__class__ is str else eq({left}, {right}) " \
+               f"if {left}.__class__ not in CONTAINERS else " \
+               f"eq_sized({left}, {right}, {self.budget()}))"
 
     def ordering(self, op: str, left: str, right: str, right_node: A.Expr) -> str:
         slow = f"{_CMP_NAME[op]}({left}, {right})"
@@ -313,7 +326,7 @@ class CodeGenerator:
             # string(bytes) and bytes(string) copy their argument: a new value, charged.
             a = args[0]
             return f"(F[{name!r}]({a}) if {a}.__class__ is not str and {a}.__class__ is not " \
-                   f"bytes else convert_sized(F[{name!r}], {a}, {_BUDGET}))"
+                   f"bytes else convert_sized(F[{name!r}], {a}, {self.budget()}))"
         if name == "matches":
             return self.matches(node, args)
         literal = len(node.args) == 1 and isinstance(node.args[0], A.Literal) \
@@ -329,7 +342,7 @@ class CodeGenerator:
 
     def scan(self, text: str, fast: str | None, call: str) -> str:
         """A search through ``text``: free up to SCAN_FREE characters, charged beyond."""
-        slow = f"scan_sized({call}, {_BUDGET})"
+        slow = f"scan_sized({call}, {self.budget()})"
         if fast is None:
             return slow
         return f"({fast} if {text}.__class__ is str and len({text}) <= SCAN_FREE else {slow})"

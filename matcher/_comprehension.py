@@ -33,6 +33,7 @@ class Generator(Protocol):
 
     scope: dict[str, str]
     uses_budget: bool
+    loops: int
 
     @property
     def fn(self) -> Emitter: ...
@@ -67,6 +68,7 @@ def _loop_head(gen: Generator, items: str, var: str, cost: int) -> None:
     fn.emit(f"for {var} in {items}:")
     fn.indent += 1
     fn.blocks += 1
+    gen.loops += 1
     fn.emit(f"budget[0] -= {cost}")
     fn.emit("if budget[0] < 0: raise budget_exceeded(budget)")
 
@@ -74,6 +76,7 @@ def _loop_head(gen: Generator, items: str, var: str, cost: int) -> None:
 def _loop_end(gen: Generator) -> None:
     gen.fn.indent -= 1
     gen.fn.blocks -= 1
+    gen.loops -= 1
 
 
 def _quantifier(gen: Generator, node: A.Comprehension, items: str, var: str, cost: int) -> str:

@@ -76,7 +76,7 @@ def _namespace(limits: Limits) -> dict[str, Any]:
         for name in ("eq", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod",
                      "neg", "logical_not", "in_", "index", "has_field", "make_map",
                      "iteration_range", "budget_exceeded", "add_sized", "in_sized", "eq_sized",
-                     "convert_sized", "scan_sized", "SCAN_FREE")
+                     "convert_sized", "scan_sized", "SCAN_FREE", "eq_charged")
     }
     functions = {name: spec.impl for name, spec in FUNCTIONS.items()}
     functions["matches"] = _bounded_matches(functions["matches"], limits.max_regex_length)

@@ -564,6 +564,15 @@ def in_sized(elem: Any, container: Any, budget: list[int]) -> bool:
     return False
 
 
+def eq_charged(a: Any, b: Any, budget: list[int]) -> bool:
+    """CEL ``==`` where a budget exists: scalars of one type at once, the rest charged."""
+    ta = type(a)
+    if ta is type(b) and ta not in _CONTAINER_TYPES:
+        r: bool = a == b
+        return r
+    return eq_sized(a, b, budget)
+
+
 def eq_sized(a: Any, b: Any, budget: list[int]) -> bool:
     """CEL ``==``, charging for every element of the lists and maps it compares."""
     ta, tb = type(a), type(b)
