@@ -38,7 +38,7 @@ ELEMENT_COST = 2
 
 SCAN_UNIT = 32
 """Characters a string search (``contains``, ``matches``) reads per unit, past the first
-1,024 (``_runtime.SCAN_FREE``): a search is a pass in C, about 1 ns per character."""
+1,024 (``_charged.SCAN_FREE``): a search is a pass in C, about 1 ns per character."""
 
 SIZE_PER_UNIT = 8
 """Characters (or list elements) built per cost unit. Eight keeps what a whole budget can

@@ -18,6 +18,7 @@ convert it (Python refuses numbers of more than 4,300 digits with its own ValueE
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ._values import UInt
 
@@ -91,38 +92,36 @@ def decode_text(token: str) -> str | bytes:
         body, removed = _normalize_newlines(body)
     if raw or "\\" not in body:
         return body.encode("utf-8") if is_bytes else body
-    out_b: list[bytes] = []
-    out_s: list[str] = []
+    pieces = _unescape(body, is_bytes, lambda at: start + _source_offset(at, removed))
+    if is_bytes:
+        return b"".join(p if isinstance(p, bytes) else p.encode("utf-8") for p in pieces)
+    return "".join(p for p in pieces if isinstance(p, str))  # a string has only str pieces
+
+
+def _unescape(body: str, is_bytes: bool, where: Any) -> list[str | bytes]:
+    """The text and escapes of ``body`` in order; single bytes (octal, hex) in a bytes
+    literal are bytes, everything else text. ``where(i)``: token offset of body offset i."""
+    out: list[str | bytes] = []
     pos = 0
     for m in _ESCAPE.finditer(body):
-        literal_text = body[pos : m.start()]
-        if is_bytes:
-            out_b.append(literal_text.encode("utf-8"))
-        else:
-            out_s.append(literal_text)
+        out.append(body[pos : m.start()])
         simple, octal, hx, u4, u8, bad = m.groups()
-        where = start + _source_offset(m.start(), removed)
         if simple is not None:
-            piece = _SIMPLE[simple]
-            (out_b.append(piece.encode()) if is_bytes else out_s.append(piece))
+            out.append(_SIMPLE[simple])
         elif octal is not None or hx is not None:
             value = int(octal, 8) if octal is not None else int(hx, 16)
-            (out_b.append(bytes((value,))) if is_bytes else out_s.append(chr(value)))
+            out.append(bytes((value,)) if is_bytes else chr(value))
         elif u4 is not None or u8 is not None:
             if is_bytes:
                 raise LiteralError(f"Unicode escape sequence \\{'u' if u4 else 'U'} cannot be "
-                                   "used in bytes literals", where)
-            ch = _code_point(u4 or u8, where)
-            (out_b.append(ch.encode("utf-8")) if is_bytes else out_s.append(ch))
+                                   "used in bytes literals", where(m.start()))
+            out.append(_code_point(u4 or u8, where(m.start())))
         else:
             shown = bad if bad else "end of literal"
-            raise LiteralError(f"invalid escape sequence \\{shown}", where)
+            raise LiteralError(f"invalid escape sequence \\{shown}", where(m.start()))
         pos = m.end()
-    if is_bytes:
-        out_b.append(body[pos:].encode("utf-8"))
-        return b"".join(out_b)
-    out_s.append(body[pos:])
-    return "".join(out_s)
+    out.append(body[pos:])
+    return out
 
 
 def _integer(body: str, what: str) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import _ast as A
+from . import _charged as C
 from . import _cost
 from . import _runtime as R
 from ._checker import Type, check
@@ -75,9 +76,11 @@ def _namespace(limits: Limits) -> dict[str, Any]:
         name: getattr(R, name)
         for name in ("eq", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod",
                      "neg", "logical_not", "in_", "index", "has_field", "make_map",
-                     "iteration_range", "budget_exceeded", "add_sized", "in_sized", "eq_sized",
-                     "convert_sized", "scan_sized", "SCAN_FREE", "eq_charged")
+                     "iteration_range")
     }
+    ns.update((name, getattr(C, name)) for name in (
+        "budget_exceeded", "add_sized", "in_sized", "eq_sized", "eq_charged", "convert_sized",
+        "scan_sized", "SCAN_FREE"))
     functions = {name: spec.impl for name, spec in FUNCTIONS.items()}
     functions["matches"] = _bounded_matches(functions["matches"], limits.max_regex_length)
     ns.update(

@@ -16,9 +16,8 @@ them apart (``{1: 'a'}[true]`` is "no such key", ``{true: 'a', 1: 'b'}`` has two
 so a map stores its bool keys as ``TRUE_KEY`` / ``FALSE_KEY`` (see ``_values``): every
 lookup is a plain O(1) dict access.
 
-The ``*_sized`` variants charge an evaluation's cost budget (``_cost``) before doing work
-proportional to a value's size; the generated code calls them where sizes are not known
-from literals.
+The variants that charge an evaluation's cost budget for work proportional to a value's
+size are in ``_charged``.
 """
 
 from __future__ import annotations
@@ -27,8 +26,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from matcher._cost import value_cost
-from matcher._errors import EvalError, EvaluationAborted
+from matcher._errors import EvalError
 from matcher._timefuncs import checked_duration, checked_timestamp
 from matcher._values import (
     FALSE_KEY,
@@ -489,115 +487,6 @@ def iteration_range(value: Any) -> Any:
     if t is tuple:
         return list(value)
     raise EvalError(f"no such overload: cannot iterate over {type_name(value)}")
-
-
-# --- cost accounting (see _cost) ----------------------------------------------------------
-# A budget is a two-item list: [units left, units at the start] (a list, so generated code
-# can spend from it in place with `budget[0] -= n`).
-
-def charge(budget: list[int], units: int) -> None:
-    """Spend ``units``; abort the evaluation when the budget is exhausted."""
-    budget[0] -= units
-    if budget[0] < 0:
-        raise budget_exceeded(budget)
-
-
-def budget_exceeded(budget: list[int]) -> EvaluationAborted:
-    return EvaluationAborted(f"evaluation exceeded its cost budget of {budget[1]} units "
-                             "(Limits.max_cost)")
-
-
-def add_sized(a: Any, b: Any, budget: list[int]) -> Any:
-    """CEL ``+``, charging the size of a string, bytes or list before building it."""
-    ta = type(a)
-    if (ta is str or ta is bytes or ta is list or ta is tuple) and type(b) in _SIZED:
-        charge(budget, value_cost(len(a) + len(b)))
-    return add(a, b)
-
-
-_SIZED = frozenset({str, bytes, list, tuple})
-_CONTAINER_TYPES = frozenset({list, tuple, dict})
-
-
-def convert_sized(convert: Callable[[Any], Any], value: Any, budget: list[int]) -> Any:
-    """``string(x)`` / ``bytes(x)``, charging the size of the copy a str/bytes becomes."""
-    if type(value) is str or type(value) is bytes:
-        charge(budget, value_cost(len(value)))
-    return convert(value)
-
-
-SCAN_FREE = 1024
-"""Characters a string search (``contains``, ``matches``) reads for free; a longer string
-costs one unit per ``SCAN_UNIT`` characters (a pass in C is ~1 ns per character)."""
-SCAN_UNIT = 32
-
-
-def scan_sized(search: Callable[[Any, Any], Any], text: Any, arg: Any, budget: list[int]) -> Any:
-    """``search(text, arg)`` charging for the pass over a long string."""
-    if type(text) is str and len(text) > SCAN_FREE:
-        charge(budget, len(text) // SCAN_UNIT)
-    return search(text, arg)
-
-
-ELEMENT_COST = 2
-"""Units per element that ``in`` and ``==`` compare one by one: a Python-level comparison
-takes about twice as long as a unit of loop work (~60 ns)."""
-
-
-def in_sized(elem: Any, container: Any, budget: list[int]) -> bool:
-    """CEL ``in``, charging for every list element it may compare (charged up front)."""
-    tc = type(container)
-    if tc is not list and tc is not tuple:
-        return in_(elem, container)
-    charge(budget, ELEMENT_COST * len(container))
-    te = type(elem)
-    if te is str or te is bytes:
-        return elem in container  # Python == on str/bytes is CEL equality
-    if te is dict or te is list or te is tuple:
-        for x in container:
-            if eq_sized(elem, x, budget):
-                return True
-        return False
-    for x in container:  # a scalar: the same type compares with Python's ==
-        if (x == elem) if type(x) is te else eq(elem, x):
-            return True
-    return False
-
-
-def eq_charged(a: Any, b: Any, budget: list[int]) -> bool:
-    """CEL ``==`` where a budget exists: scalars of one type at once, the rest charged."""
-    ta = type(a)
-    if ta is type(b) and ta not in _CONTAINER_TYPES:
-        r: bool = a == b
-        return r
-    return eq_sized(a, b, budget)
-
-
-def eq_sized(a: Any, b: Any, budget: list[int]) -> bool:
-    """CEL ``==``, charging for every element of the lists and maps it compares."""
-    ta, tb = type(a), type(b)
-    if ta is dict and tb is dict:
-        if len(a) != len(b):
-            return False
-        charge(budget, ELEMENT_COST * len(a))
-        for k, v in a.items():
-            other = _map_get(b, k)
-            if other is _MISSING or not eq_sized(v, other, budget):
-                return False
-        return True
-    if (ta is list or ta is tuple) and (tb is list or tb is tuple):
-        if len(a) != len(b):
-            return False
-        charge(budget, ELEMENT_COST * len(a))
-        for x, y in zip(a, b, strict=True):
-            tx = type(x)
-            if tx is type(y) and tx not in _CONTAINER_TYPES:
-                if not x == y:  # same scalar type: Python's == is CEL's (NaN != NaN too)
-                    return False
-            elif not eq_sized(x, y, budget):
-                return False
-        return True
-    return eq(a, b)
 
 
 def size(x: Any) -> int:
