@@ -51,16 +51,22 @@ _OP_NAME = {"+": "_+_", "-": "_-_", "*": "_*_", "/": "_/_", "%": "_%_", "<": "_<
 
 
 def admits(t: Type, *names: str) -> bool:
-    """Can a value of static type ``t`` have one of the types ``names``?"""
-    if t == DYN:
-        return True
-    if isinstance(t, str):
-        return t in names
-    return any(n in t for n in names)
+    """Does the checker accept a value of static type ``t`` where one of ``names`` is needed?
+
+    A set of types counts as ``dyn`` here, as in cel-go's checker (several overloads
+    matched, so the result is dyn): ``(a + b) < true`` is valid CEL that evaluates to an
+    error, which ``|| true`` may absorb. Only ``can_be`` uses the set.
+    """
+    return t == DYN or isinstance(t, frozenset) or t in names
+
+
+def can_be(t: Type, name: str) -> bool:
+    """Can a value of static type ``t`` have type ``name``? (Exact about sets of types.)"""
+    return t == DYN or t == name or (isinstance(t, frozenset) and name in t)
 
 
 def _options(t: Type, universe: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(n for n in universe if admits(t, n))
+    return tuple(n for n in universe if can_be(t, n))
 
 
 def join(types: list[str] | set[str]) -> Type:
@@ -141,10 +147,9 @@ class Checker:
             if not admits(t, "bool"):
                 raise self.no_overload("!", node, t)
             return "bool"
-        allowed = _options(t, ("int", "double", _DUR))
-        if not allowed:
+        if not admits(t, "int", "double", _DUR):
             raise self.no_overload("neg", node, t)
-        return join(set(allowed))
+        return join(set(_options(t, ("int", "double", _DUR))))
 
     def check_Binary(self, node: A.Binary, scope: frozenset[str]) -> Type:
         lt, rt = self.check(node.left, scope), self.check(node.right, scope)
@@ -257,7 +262,9 @@ def check_rule(tree: A.Expr, text: str, variables: frozenset[str],
     """``check``, and the result must be able to be a ``bool``: a cancel rule that is an
     int or a string can never fire, so it is refused rather than stored."""
     t = check(tree, text, variables, limits)
-    if not admits(t, "bool"):
-        kinds = " or ".join(sorted(_names(t)))
+    if not can_be(t, "bool"):
+        names = sorted(_names(t))
+        kinds = " or ".join(names) if len(names) <= 3 else (
+            ", ".join(names[:3]) + " or another type that is not a bool")
         raise CompileError(f"a rule must be a bool expression, but this one is {kinds}: it "
                            "can never be true", text, tree.pos, kind="check error")

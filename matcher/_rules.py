@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from . import _ast as A
-from ._checker import admits, check_rule
+from ._checker import can_be, check_rule
 from ._compile import compile
 from ._errors import CompileError
 from ._limits import DEFAULT_LIMITS, Limits
@@ -67,7 +67,7 @@ def compile_rule(expression: str, variables: Iterable[str] = ("event", "async"),
     Complexity: a compile, one check pass and one estimate pass over the AST.
     """
     program = compile(expression, variables, limits=limits)
-    if not admits(program.static_type, "bool"):
+    if not can_be(program.static_type, "bool"):
         check_rule(program.ast, expression, program.variables, limits)  # raises, positioned
     cost = program.estimated_cost()
     if cost > limits.max_cost:
