@@ -26,8 +26,9 @@ class Limits:
 
     max_cost: int = 50_000
     """Cost units one evaluation may spend (see ``_cost``: a macro iteration costs 1 plus
-    its body's nodes, a string/bytes/list built costs 1 per 8 characters or elements, ``in``
-    and list/map ``==`` 1 per element) before it is aborted with ``EvaluationAborted``.
+    its body's nodes, a call 3; a string/bytes/list built or copied costs 1 per 8
+    characters or elements; ``in`` and list/map ``==`` 2 per element; a string search 1
+    per 32 characters past 1,024) before it is aborted with ``EvaluationAborted``.
     A unit is 20-60 ns here (tests/matcher/cost_report.py measures each kind of work), so
     the budget holds one evaluation to about 1-3 ms and its allocations to about 2 MB,
     whatever the input: a tenant's rule cannot stall the others (the former bound, 100,000
@@ -49,7 +50,8 @@ class Limits:
     evaluated, within ``max_cost``: ``budget_warning`` says from which size on it may not be."""
 
     max_regex_length: int = 1024
-    """Length of a ``matches()`` pattern. RE2 is linear-time, so only size is bounded."""
+    """Length of a ``matches()`` pattern (a constant one is checked when compiling, one
+    read from an event when it is used). RE2 is linear-time, so only size is bounded."""
 
 
 DEFAULT_LIMITS = Limits()
