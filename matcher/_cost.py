@@ -29,7 +29,7 @@ checks that).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import _ast as A
 
@@ -88,8 +88,7 @@ def iteration_cost(node: A.Comprehension) -> int:
     return 1 + body
 
 
-@dataclass(frozen=True, slots=True)
-class _Bound:
+class _Bound(NamedTuple):
     """Worst case of one sub-expression: its cost, and the size of its value — ``length``
     (top-level elements or characters) and ``deep`` (all nesting levels together)."""
 
@@ -104,9 +103,10 @@ _LITERAL_CONTAINERS = (A.ListExpr, A.MapExpr, A.Literal)
 _SCALAR_TEXT = 32
 """Characters of the longest string(x) of a number, bool, timestamp or duration."""
 
-_SPLIT_DEPTH = 6
-"""Nested macros estimated with the two-point bound below; deeper ones multiply plainly
-(still an upper bound, only looser) so that estimating stays linear in the AST."""
+_SPLIT_DEPTH = 2
+"""Nesting levels of macros estimated with the two-point bound below (each doubles the
+work of estimating what is inside); deeper ones multiply plainly — still an upper bound,
+only looser — so estimating stays within 4x a single pass over the AST."""
 
 
 class _Estimator:
@@ -238,26 +238,23 @@ def estimate(tree: A.Expr, input_size: int) -> int:
     (or bound from the trigger) holds at most ``input_size`` elements and characters in
     total (nesting included).
 
-    Complexity: O(n) in the nodes of ``tree`` (times 2**6 for macros nested six deep).
+    Complexity: O(n) in the nodes of ``tree`` (at most 4n node visits).
     """
     return math.ceil(_Estimator(input_size).go(tree, {}).cost)
 
 
-def largest_input(tree: A.Expr, budget: int, ceiling: int) -> int | None:
-    """The largest input size (up to ``ceiling``) for which ``estimate`` stays within
-    ``budget``; None when the estimate does not grow with the input at all.
+def largest_input(tree: A.Expr, budget: int, ceiling: int, start: int) -> int | None:
+    """About the largest input size (up to ``ceiling``) for which ``estimate`` stays within
+    ``budget``: ``start`` doubled until it does not (so within a factor of two, from
+    below); None when the estimate does not grow with the input at all.
 
-    Complexity: O(n log ceiling) — a binary search over a monotone estimate.
+    Complexity: O(n log(ceiling / start)) — one estimate per doubling.
     """
     if estimate(tree, ceiling) == estimate(tree, 0):
         return None
-    low, high = 0, ceiling
-    if estimate(tree, 0) > budget:
+    size = max(start, 1)
+    if estimate(tree, size) > budget:
         return 0
-    while low < high:
-        mid = (low + high + 1) // 2
-        if estimate(tree, mid) <= budget:
-            low = mid
-        else:
-            high = mid - 1
-    return low
+    while size * 2 <= ceiling and estimate(tree, size * 2) <= budget:
+        size *= 2
+    return size

@@ -232,9 +232,11 @@ class Program:
         return _cost.estimate(self.ast, size)
 
     def largest_input(self, ceiling: int) -> int | None:
-        """The largest input size (up to ``ceiling``) whose estimate fits ``limits.max_cost``;
-        None when the cost does not depend on the input (see ``_cost.largest_input``)."""
-        return _cost.largest_input(self.ast, self.limits.max_cost, ceiling)
+        """About the largest input size (up to ``ceiling``) whose estimate fits
+        ``limits.max_cost``, from ``limits.cost_input_size`` doubled; None when the cost
+        does not depend on the input (see ``_cost.largest_input``)."""
+        return _cost.largest_input(self.ast, self.limits.max_cost, ceiling,
+                                   self.limits.cost_input_size)
 
 
 def read_paths(tree: A.Expr, variables: Iterable[str]) -> set[tuple[str, ...]]:

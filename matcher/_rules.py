@@ -82,8 +82,8 @@ def compile_rule(expression: str, variables: Iterable[str] = ("event", "async"),
 def budget_warning(program: Program, max_input_size: int) -> str | None:
     """A warning when an event of at most ``max_input_size`` elements per value can make one
     evaluation of ``program`` spend more than its budget (None when none can): such an
-    evaluation is cut off and the event does not match. The warning gives the size up to
-    which the rule is certain to be evaluated in full. Only rules with a macro get one:
+    evaluation is cut off and the event does not match. The warning gives a size (within a
+    factor of two) up to which the rule is certain to be evaluated in full. Only rules with a macro get one:
     without a loop, what one evaluation does is bounded by the expression's length."""
     if not any(isinstance(n, A.Comprehension) for n in A.walk(program.ast)):
         return None
@@ -91,5 +91,5 @@ def budget_warning(program: Program, max_input_size: int) -> str | None:
     if largest is None or largest >= max_input_size:
         return None
     return (f"the rule's cost grows with the event: for lists, maps or strings of more than "
-            f"{largest:,} elements an evaluation may exceed its budget of "
+            f"about {largest:,} elements an evaluation may exceed its budget of "
             f"{program.limits.max_cost:,} units and is cut off (the event does not match)")
