@@ -74,7 +74,7 @@ def compile_rule(expression: str, variables: Iterable[str] = ("event", "async"),
         raise CompileError(
             f"the rule's estimated cost is {cost:,} units, over the limit of "
             f"{limits.max_cost:,} (Limits.max_cost) for events whose lists, maps and strings "
-            f"hold up to {limits.cost_input_size} elements: iterate over less",
+            f"hold up to {limits.cost_input_size} elements (nested macros multiply their costs)",
             expression, program.ast.pos, kind="Limit")
     return program
 
@@ -83,8 +83,8 @@ def budget_warning(program: Program, max_input_size: int) -> str | None:
     """A warning when an event of at most ``max_input_size`` elements per value can make one
     evaluation of ``program`` spend more than its budget (None when none can): such an
     evaluation is cut off and the event does not match. The warning gives a size (within a
-    factor of two) up to which the rule is certain to be evaluated in full. Only rules with a macro get one:
-    without a loop, what one evaluation does is bounded by the expression's length."""
+    factor of two) up to which the rule is certain to be evaluated in full. Only rules with
+    a macro get one: without a loop, one evaluation is bounded by the expression's length."""
     if not any(isinstance(n, A.Comprehension) for n in A.walk(program.ast)):
         return None
     largest = program.largest_input(max_input_size)
