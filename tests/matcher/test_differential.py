@@ -282,8 +282,9 @@ class _Gen:
         if kind == "arith":
             op = self.pick(("+", "-", "*", "/"))
             return f"{self.sub('double', d)} {op} {self.sub(self.pick(('double', 'dyn')), d)}"
-        if kind == "neg":
-            return f"-{self.sub('double', d)}"
+        if kind == "neg":  # as for int: no `--` pair for Google's parsers to drop
+            operand = self.sub("double", d)
+            return f"-({operand})" if operand.startswith("-") else f"-{operand}"
         if kind == "conv":
             return f"double({self.sub(self.pick(('int', 'uint', 'string', 'dyn')), d)})"
         return self.common("double", kind, d)
