@@ -3,12 +3,14 @@
 Pure Python, no grpc. The stable surface is ``__all__``; everything else is private.
 """
 
-from ._errors import CompileError, EvalError, MatcherError
+from ._compile import compile
+from ._errors import CompileError, EvalError, EvaluationAborted, MatcherError
+from ._explain import explain
 from ._index import ListenerIndex
 from ._limits import Limits
 from ._listener import AddResult, Match
-from ._program import Program, compile
-from ._rules import cancel_expression, explain
+from ._program import Program
+from ._rules import budget_warning, cancel_expression, compile_rule
 from ._values import CelType, Duration, Timestamp, UInt, cel_type_name, from_python, loads_json
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "CompileError",
     "Duration",
     "EvalError",
+    "EvaluationAborted",
     "Limits",
     "ListenerIndex",
     "Match",
@@ -24,9 +27,11 @@ __all__ = [
     "Program",
     "Timestamp",
     "UInt",
+    "budget_warning",
     "cancel_expression",
     "cel_type_name",
     "compile",
+    "compile_rule",
     "explain",
     "from_python",
     "loads_json",

@@ -12,6 +12,7 @@ Operators are spelled as in CEL source: ``Binary.op`` is one of
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +45,14 @@ class Literal:
 
 @dataclass(frozen=True, slots=True)
 class Ident:
-    """A variable or type name, e.g. ``async`` or ``int``."""
+    """A variable or type name, e.g. ``async`` or ``int``.
+
+    ``root`` is a leading dot (``.event``): the name is resolved in the root scope, past
+    any comprehension variable of the same name (cel-spec, "Name Resolution").
+    """
 
     name: str
+    root: bool = False
     pos: int = _pos()
 
 
@@ -194,24 +200,78 @@ def children(node: Expr) -> tuple[Expr, ...]:
     raise TypeError(f"not an AST node: {node!r}")
 
 
+def walk(node: Expr) -> Iterator[Expr]:
+    """Every node of ``node``'s tree, ``node`` first (iteratively: no recursion limit)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(children(n))
+
+
+def scoped_children(node: Expr, bound: frozenset[str]) -> list[tuple[Expr, frozenset[str]]]:
+    """``children(node)``, each with the comprehension variables in scope inside it: a
+    macro's variable is bound in its body, not in its range."""
+    if isinstance(node, Comprehension):
+        inner = bound | {node.var}
+        out = [(node.range, bound), (node.predicate, inner)]
+        if node.transform is not None:
+            out.append((node.transform, inner))
+        return out
+    return [(c, bound) for c in children(node)]
+
+
 def free_variables(node: Expr, bound: frozenset[str] = frozenset()) -> set[str]:
-    """Names of the variables ``node`` reads that are not bound by a comprehension."""
+    """Names of the variables ``node`` reads that are not bound by a comprehension.
+
+    ``bound`` holds the comprehension variables in scope around ``node``. A leading-dot
+    name (``.event``) is always free: it skips every comprehension scope.
+    """
     out: set[str] = set()
-    stack: list[tuple[Expr, frozenset[str]]] = [(node, bound)]
+    stack = [(node, bound)]
     while stack:
         n, b = stack.pop()
         if isinstance(n, Ident):
-            if n.name not in b:
+            if n.root or n.name not in b:
                 out.add(n.name)
-        elif isinstance(n, Comprehension):
-            stack.append((n.range, b))
-            inner = b | {n.var}
-            stack.append((n.predicate, inner))
-            if n.transform is not None:
-                stack.append((n.transform, inner))
         else:
-            stack.extend((c, b) for c in children(n))
+            stack.extend(scoped_children(n, b))
     return out
+
+
+def reads_bound(node: Expr, names: frozenset[str]) -> bool:
+    """Does ``node`` read one of ``names`` as a comprehension variable bound around it?
+
+    True for ``x`` in ``x + 1`` with ``names = {"x"}``; false for ``.x`` (root scope) and
+    for an ``x`` that a comprehension inside ``node`` binds again.
+    """
+    stack: list[tuple[Expr, frozenset[str]]] = [(node, frozenset())]
+    while stack:
+        n, rebound = stack.pop()
+        if isinstance(n, Ident):
+            if not n.root and n.name in names and n.name not in rebound:
+                return True
+        else:
+            stack.extend(scoped_children(n, rebound))
+    return False
+
+
+def path_root(node: Expr) -> Ident | None:
+    """The identifier a field path starts from (``async`` in ``async.data["x"]``), or None."""
+    while True:
+        if isinstance(node, Select) and not node.test_only:
+            node = node.operand
+        elif isinstance(node, Index) and isinstance(node.index, Literal) and type(node.index.value) is str:
+            node = node.operand
+        elif isinstance(node, Ident):
+            return node
+        else:
+            return None
+
+
+def in_scope(ident: Ident, scope: Container[str]) -> bool:
+    """Is ``ident`` a comprehension variable of ``scope`` (rather than a root name)?"""
+    return not ident.root and ident.name in scope
 
 
 def path_of(node: Expr) -> tuple[str, ...] | None:
@@ -249,12 +309,17 @@ class Slot:
 
 
 class ErrorValue:
-    """The value of a hole whose evaluation failed (CEL error semantics at registration)."""
+    """The value of a hole whose evaluation failed (CEL error semantics at registration).
 
-    __slots__ = ("message",)
+    ``aborted``: the evaluation ran out of its cost budget rather than producing a CEL
+    error — not a value at all, so the rule cannot be evaluated for this trigger.
+    """
 
-    def __init__(self, message: str) -> None:
+    __slots__ = ("message", "aborted")
+
+    def __init__(self, message: str, aborted: bool = False) -> None:
         self.message = message
+        self.aborted = aborted
 
     def __repr__(self) -> str:
         return f"ErrorValue({self.message!r})"

@@ -3,20 +3,49 @@
 Split from ``_codegen`` because each macro has its own error rule (CEL spec, "Macros"):
 ``all`` is false if any element is false, else an error if any element errored, else
 true; ``exists`` mirrors it with true; ``exists_one``, ``map`` and ``filter`` propagate
-the first error. Every iteration is charged to the evaluation's budget.
+the first error. Every iteration is charged to the evaluation's budget: one unit plus the
+nodes its body evaluates (``_cost.iteration_cost``), a constant known here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import _ast as A
-
-if TYPE_CHECKING:
-    from ._codegen import CodeGenerator
+from ._cost import iteration_cost
 
 
-def lower_comprehension(gen: CodeGenerator, node: A.Comprehension) -> str:
+class Emitter(Protocol):
+    """The function being generated: where lines go and how deep they nest."""
+
+    indent: int
+    blocks: int
+
+    def emit(self, line: str) -> None: ...
+
+
+class Generator(Protocol):
+    """What lowering a macro needs from the code generator (``_codegen.CodeGenerator``).
+
+    Declared here, structurally, so that this module never imports the generator that
+    imports it: the two stay a tree of layers.
+    """
+
+    scope: dict[str, str]
+    uses_budget: bool
+    loops: int
+
+    @property
+    def fn(self) -> Emitter: ...
+
+    def tmp(self) -> str: ...
+
+    def bind(self, expr: str) -> str: ...
+
+    def visit(self, node: A.Expr) -> str: ...
+
+
+def lower_comprehension(gen: Generator, node: A.Comprehension) -> str:
     fn = gen.fn
     gen.uses_budget = True
     rng = gen.bind(gen.visit(node.range))
@@ -26,7 +55,7 @@ def lower_comprehension(gen: CodeGenerator, node: A.Comprehension) -> str:
     saved = gen.scope.get(node.var)
     gen.scope[node.var] = var
     try:
-        return _LOWER[node.kind](gen, node, items, var)
+        return _LOWER[node.kind](gen, node, items, var, iteration_cost(node))
     finally:
         if saved is None:
             gen.scope.pop(node.var, None)
@@ -34,21 +63,23 @@ def lower_comprehension(gen: CodeGenerator, node: A.Comprehension) -> str:
             gen.scope[node.var] = saved
 
 
-def _loop_head(gen: CodeGenerator, items: str, var: str) -> None:
+def _loop_head(gen: Generator, items: str, var: str, cost: int) -> None:
     fn = gen.fn
     fn.emit(f"for {var} in {items}:")
     fn.indent += 1
     fn.blocks += 1
-    fn.emit("budget[0] -= 1")
-    fn.emit("if budget[0] < 0: raise budget_exceeded()")
+    gen.loops += 1
+    fn.emit(f"budget[0] -= {cost}")
+    fn.emit("if budget[0] < 0: raise budget_exceeded(budget)")
 
 
-def _loop_end(gen: CodeGenerator) -> None:
+def _loop_end(gen: Generator) -> None:
     gen.fn.indent -= 1
     gen.fn.blocks -= 1
+    gen.loops -= 1
 
 
-def _quantifier(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+def _quantifier(gen: Generator, node: A.Comprehension, items: str, var: str, cost: int) -> str:
     """all / exists: decisive value wins, else the first error, else the default."""
     decisive = "False" if node.kind == "all" else "True"
     default = "True" if decisive == "False" else "False"
@@ -56,7 +87,7 @@ def _quantifier(gen: CodeGenerator, node: A.Comprehension, items: str, var: str)
     r, err = gen.tmp(), gen.tmp()
     fn.emit(f"{r} = {default}")
     fn.emit(f"{err} = None")
-    _loop_head(gen, items, var)
+    _loop_head(gen, items, var, cost)
     fn.emit("try:")
     fn.indent += 1
     fn.blocks += 1
@@ -75,11 +106,11 @@ def _quantifier(gen: CodeGenerator, node: A.Comprehension, items: str, var: str)
     return r
 
 
-def _exists_one(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+def _exists_one(gen: Generator, node: A.Comprehension, items: str, var: str, cost: int) -> str:
     fn = gen.fn
     n = gen.tmp()
     fn.emit(f"{n} = 0")
-    _loop_head(gen, items, var)
+    _loop_head(gen, items, var, cost)
     v = gen.bind(gen.visit(node.predicate))
     fn.emit(f"if {v} is True: {n} += 1")
     fn.emit(f"elif {v} is not False: raise not_bool({v})")
@@ -87,12 +118,12 @@ def _exists_one(gen: CodeGenerator, node: A.Comprehension, items: str, var: str)
     return f"({n} == 1)"
 
 
-def _collect(gen: CodeGenerator, node: A.Comprehension, items: str, var: str) -> str:
+def _collect(gen: Generator, node: A.Comprehension, items: str, var: str, cost: int) -> str:
     """map(x, t), map(x, p, t) and filter(x, p) — filter is map(x, p, x)."""
     fn = gen.fn
     out = gen.tmp()
     fn.emit(f"{out} = []")
-    _loop_head(gen, items, var)
+    _loop_head(gen, items, var, cost)
     if node.kind == "filter" or node.transform is not None:
         keep = gen.bind(gen.visit(node.predicate))
         fn.emit(f"if {keep} is not True and {keep} is not False: raise not_bool({keep})")

@@ -4,9 +4,12 @@
     ├── CompileError             syntax and check errors; carries line, column, the expression
     │                            and a caret rendering in cel-go's shape
     └── EvalError                a CEL evaluation error (no such key, overflow, no matching
-                                 overload, ...). Inside an expression it is a *value*: `&&`,
-                                 `||`, `all` and `exists` may absorb it (CEL spec, "Logical
-                                 operators"); only when it reaches the top is it raised.
+        │                        overload, ...). Inside an expression it is a *value*: `&&`,
+        │                        `||`, `all` and `exists` may absorb it (CEL spec, "Logical
+        │                        operators"); only when it reaches the top is it raised.
+        └── EvaluationAborted    the evaluation's cost budget (Limits.max_cost) ran out. Not a
+                                 CEL value: nothing absorbs it, it ends the evaluation (like
+                                 cel-go's cost limit).
 
 API misuse (wrong Python types passed to the API) raises ordinary TypeError / ValueError.
 """
@@ -26,6 +29,12 @@ class EvalError(MatcherError):
     @property
     def message(self) -> str:
         return str(self.args[0]) if self.args else "evaluation error"
+
+
+class EvaluationAborted(EvalError):
+    """The evaluation spent its whole cost budget (``Limits.max_cost``) and was stopped."""
+
+    __slots__ = ()
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:

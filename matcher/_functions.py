@@ -46,11 +46,13 @@ from matcher._values import (
 
 @dataclass(frozen=True, slots=True)
 class FunctionSpec:
-    """One CEL function: ``impl(receiver_or_first_arg, *rest)`` and its allowed arities."""
+    """One CEL function: ``impl(receiver_or_first_arg, *rest)``, its allowed arities and
+    the CEL type of its result (``"dyn"`` when it depends on the argument)."""
 
     impl: Callable[..., Any]
     global_arities: frozenset[int]
     member_arities: frozenset[int]
+    result: str
 
 
 def _no_overload(name: str, *args: Any) -> EvalError:
@@ -93,7 +95,7 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # an invalid pattern is reported as an EvalError, not logged
 
 
-def _compile_regex(pattern: str) -> Any:
+def compile_regex(pattern: str) -> Any:
     try:
         compiled = re2.compile(pattern, options=_RE2_OPTIONS)
     except re2.error as exc:
@@ -115,7 +117,7 @@ def matches(s: Any, pattern: Any) -> bool:
         raise _no_overload("matches", s, pattern)
     compiled = _REGEX_CACHE.get(pattern)
     if compiled is None:
-        compiled = _compile_regex(pattern)
+        compiled = compile_regex(pattern)
     try:
         return compiled.search(s) is not None
     except UnicodeError:
@@ -294,8 +296,8 @@ def _string_from_bytes(v: bytes) -> str:
 
 _TO_STRING: dict[type, Callable[[Any], str]] = {
     str: lambda v: v,
-    int: lambda v: f"{v:d}",
-    UInt: lambda v: f"{v:d}",
+    int: int.__repr__,  # decimal digits; 5x faster than f"{v:d}" (a format spec per call)
+    UInt: int.__repr__,  # not repr(): UInt's own repr adds the "u" suffix
     float: format_double,
     bool: lambda v: "true" if v else "false",
     bytes: _string_from_bytes,
@@ -383,29 +385,30 @@ _NONE: frozenset[int] = frozenset()
 _ONE = frozenset({1})
 
 
-def _global(impl: Callable[..., Any]) -> FunctionSpec:
-    return FunctionSpec(impl, _ONE, _NONE)
+def _global(impl: Callable[..., Any], result: str) -> FunctionSpec:
+    return FunctionSpec(impl, _ONE, _NONE, result)
 
 
-def _member(impl: Callable[..., Any], *arities: int) -> FunctionSpec:
-    return FunctionSpec(impl, _NONE, frozenset(arities))
+def _member(impl: Callable[..., Any], result: str, *arities: int) -> FunctionSpec:
+    return FunctionSpec(impl, _NONE, frozenset(arities), result)
 
 
+_TS, _DUR = "google.protobuf.Timestamp", "google.protobuf.Duration"
 FUNCTIONS: dict[str, FunctionSpec] = {
-    "size": FunctionSpec(size, _ONE, frozenset({0})),
-    "contains": _member(contains, 1),
-    "startsWith": _member(starts_with, 1),
-    "endsWith": _member(ends_with, 1),
-    "matches": FunctionSpec(matches, frozenset({2}), _ONE),
-    "int": _global(to_int),
-    "uint": _global(to_uint),
-    "double": _global(to_double),
-    "string": _global(to_string),
-    "bytes": _global(to_bytes),
-    "bool": _global(to_bool),
-    "dyn": _global(dyn),
-    "type": _global(type_of),
-    "timestamp": _global(to_timestamp),
-    "duration": _global(to_duration),
-    **{name: _member(accessor(name), 0, 1) for name in ACCESSOR_NAMES},
+    "size": FunctionSpec(size, _ONE, frozenset({0}), "int"),
+    "contains": _member(contains, "bool", 1),
+    "startsWith": _member(starts_with, "bool", 1),
+    "endsWith": _member(ends_with, "bool", 1),
+    "matches": FunctionSpec(matches, frozenset({2}), _ONE, "bool"),
+    "int": _global(to_int, "int"),
+    "uint": _global(to_uint, "uint"),
+    "double": _global(to_double, "double"),
+    "string": _global(to_string, "string"),
+    "bytes": _global(to_bytes, "bytes"),
+    "bool": _global(to_bool, "bool"),
+    "dyn": _global(dyn, "dyn"),
+    "type": _global(type_of, "type"),
+    "timestamp": _global(to_timestamp, _TS),
+    "duration": _global(to_duration, _DUR),
+    **{name: _member(accessor(name), "int", 0, 1) for name in ACCESSOR_NAMES},
 }

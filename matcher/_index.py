@@ -136,9 +136,9 @@ class ListenerIndex:
         rule = self._rules.get(expression)
         if rule is None:
             tree = parse(expression) if expression.strip() else A.Literal(True)
-            from ._checker import check
+            from ._checker import check_rule
 
-            check(tree, expression, frozenset({"event", "async"}))
+            check_rule(tree, expression, frozenset({"event", "async"}))
             rule = split_rule(expression, tree)
             if len(self._rules) >= self.MAX_RULES:
                 self._rules.pop(next(iter(self._rules)))

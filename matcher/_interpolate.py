@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _ast as A
-from ._errors import EvalError
+from ._errors import EvalError, EvaluationAborted
 from ._limits import DEFAULT_LIMITS
 from ._program import Program, build
 from ._values import UInt
@@ -34,21 +34,33 @@ class Rule:
     def evaluate_holes(self, trigger: Any) -> tuple[Any, ...]:
         """Hole values for one trigger event; a CEL error becomes an ErrorValue.
 
+        All holes share one cost budget (``Limits.max_cost``), as one evaluation of the
+        rule would: a registration costs at most that much, however expensive its
+        trigger-only part (a hole that runs out makes the rule never fire).
+
         A tuple: it outlives the call (listeners keep it for explain), and CPython's
         collector stops tracking tuples of plain values, which keeps registration cheap.
         """
+        if not self.programs:
+            return ()
         act = {"event": trigger}
-        return tuple(_hole_value(p.try_evaluate(act)) for p in self.programs)
+        budget = [DEFAULT_LIMITS.max_cost, DEFAULT_LIMITS.max_cost]
+        return tuple(_hole_value(p.evaluate_within(act, budget)) for p in self.programs)
 
 
 def _hole_value(v: Any) -> Any:
-    return A.ErrorValue(v.message) if isinstance(v, EvalError) else v
+    if isinstance(v, EvalError):
+        return A.ErrorValue(v.message, aborted=isinstance(v, EvaluationAborted))
+    return v
 
 
-def _is_hole(node: A.Expr) -> bool:
-    if isinstance(node, A.Literal):
+def _is_hole(node: A.Expr, bound: frozenset[str]) -> bool:
+    """Does ``node`` read the trigger and nothing else? ``bound`` holds the comprehension
+    variables around it: one of those named ``event`` is not the trigger, and a subtree
+    that reads one (``x`` in ``l.all(x, x != event.data.y)``) depends on the iteration."""
+    if isinstance(node, A.Literal) or A.reads_bound(node, bound):
         return False
-    free = A.free_variables(node)
+    free = A.free_variables(node, bound)
     return free == {"event"} or (not free and not isinstance(node, A.Ident))
 
 
@@ -56,18 +68,22 @@ def split_rule(text: str, tree: A.Expr) -> Rule:
     """Find the holes of ``tree`` top-down (maximal subtrees) and compile each."""
     holes: list[A.Expr] = []
 
-    def walk(node: A.Expr) -> A.Expr:
-        if _is_hole(node):
+    def walk(node: A.Expr, bound: frozenset[str]) -> A.Expr:
+        if _is_hole(node, bound):
             holes.append(node)
             return A.Literal(A.Slot(len(holes) - 1, object), pos=node.pos)
-        kids = A.children(node)
+        kids = A.scoped_children(node, bound)
         if not kids:
             return node
-        return A.with_children(node, tuple(walk(k) for k in kids))
+        return A.with_children(node, tuple(walk(k, b) for k, b in kids))
 
-    template = walk(tree)
+    template = walk(tree, frozenset())
     programs = tuple(build(text, h, HOLE_VARIABLES, DEFAULT_LIMITS)[0] for h in holes)
     return Rule(text, template, tuple(holes), programs)
+
+
+ABORTED = "aborted"
+"""Signature entry of a hole whose evaluation ran out of budget."""
 
 
 def signature(values: Sequence[Any]) -> tuple[Any, ...]:
@@ -78,7 +94,7 @@ def signature(values: Sequence[Any]) -> tuple[Any, ...]:
         if t is bool:
             out.append(v)
         elif t is A.ErrorValue:
-            out.append(A.ErrorValue)
+            out.append(ABORTED if v.aborted else A.ErrorValue)
         else:
             out.append(t)
     return tuple(out)
@@ -88,7 +104,10 @@ ERROR_LITERAL_TYPE = A.ErrorValue
 
 
 def specialize(template: A.Expr, sig: tuple[Any, ...]) -> A.Expr:
-    """Template with each slot typed by ``sig``; bools become real literals."""
+    """Template with each slot typed by ``sig``; bools become real literals. A hole that
+    ran out of budget makes the whole rule ``false``: it cannot be evaluated at all."""
+    if ABORTED in sig:
+        return A.Literal(False, pos=template.pos)
 
     def fn(lit: A.Literal) -> A.Literal:
         v = lit.value

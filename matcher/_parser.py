@@ -33,7 +33,7 @@ MACROS_MEMBER = {"all": (2,), "exists": (2,), "exists_one": (2,), "map": (2, 3),
 _DISPLAY = {
     "IDENT": "IDENTIFIER", "ESCAPED_IDENT": "ESC_IDENTIFIER", "INT": "NUM_INT",
     "UINT": "NUM_UINT", "DOUBLE": "NUM_FLOAT", "STRING": "STRING", "BYTES": "BYTES",
-    "$END": "<EOF>", "MULOP": "'*', '/', '%'", "RELOP": "'<', '<=', '==', '!=', '>=', '>'",
+    "$END": "<EOF>", "IN": "'in'", "MULOP": "'*', '/', '%'", "RELOP": "'<', '<=', '==', '!=', '>=', '>'",
 }
 
 
@@ -128,7 +128,7 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
 
     def ident(self, c: Any) -> A.Ident:
         tok = c[-1]
-        return A.Ident(_check_name(tok), pos=c[0].start_pos)
+        return A.Ident(_check_name(tok), root=len(c) > 1, pos=c[0].start_pos)
 
     def global_call(self, c: Any) -> Any:
         tok, lpar, args = c[-3], c[-2], tuple(c[-1] or ())
@@ -161,10 +161,16 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         return (c[0], c[1])
 
     def int_lit(self, c: Any) -> A.Literal:
-        return A.Literal(decode_int(str(c[0])), pos=c[0].start_pos)
+        return self._number(c[0], decode_int)
 
     def uint_lit(self, c: Any) -> A.Literal:
-        return A.Literal(decode_uint(str(c[0])), pos=c[0].start_pos)
+        return self._number(c[0], decode_uint)
+
+    def _number(self, tok: Any, decode: Any) -> A.Literal:
+        try:
+            return A.Literal(decode(str(tok)), pos=tok.start_pos)
+        except LiteralError as e:
+            raise _Syntax(str(e), tok.start_pos + e.offset) from None
 
     def double_lit(self, c: Any) -> A.Literal:
         return A.Literal(decode_double(str(c[0])), pos=c[0].start_pos)
@@ -216,11 +222,31 @@ def _describe_expected(expected: set[str]) -> str:
     return "{" + ", ".join(shown) + "}"
 
 
+_OPERATOR_HINTS = {"=": "==", "&": "&&", "|": "||"}
+"""Characters that are no CEL token but start one that a rule author probably meant."""
+
+
+def _character_hint(text: str, at: int) -> str:
+    """What the author probably meant by the unrecognised character at ``at`` ("" if unsure)."""
+    ch = text[at]
+    if ch in _OPERATOR_HINTS:
+        return f"; did you mean '{_OPERATOR_HINTS[ch]}'?"
+    if ch in "'\"":
+        quote = ch * 3 if text.startswith(ch * 3, at) else ch
+        where = "" if len(quote) == 3 else " on this line"
+        return f"; unterminated string literal: the closing {quote} is missing{where}"
+    return ""
+
+
 def _syntax_error(text: str, e: UnexpectedInput) -> CompileError:
     if isinstance(e, UnexpectedCharacters):
         at = e.pos_in_stream or 0
-        ch = text[at] if at < len(text) else "<EOF>"
-        return CompileError(f"token recognition error at: '{ch}'", text, at, kind="Syntax error")
+        if at >= len(text):
+            return CompileError("token recognition error at: '<EOF>'", text, at, kind="Syntax error")
+        if text[at] in "'\"" and text[max(0, at - 2):at + 1] == text[at] * 3:
+            at -= 2  # an unclosed triple quote: the lexer took two quotes as "" first
+        message = f"token recognition error at: '{text[at]}'" + _character_hint(text, at)
+        return CompileError(message, text, at, kind="Syntax error")
     if isinstance(e, UnexpectedToken):
         tok = e.token
         at_end = tok.type == "$END"

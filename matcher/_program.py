@@ -1,13 +1,9 @@
-"""Compile: text → parse → check → generate → compile(), with a shape cache.
+"""Program: a checked AST turned into a Python function, and the cache of code objects.
 
-``compile()`` is the public entry point. Two caches make repeated compiles cheap:
-
-* the *code cache* maps generated source to its compiled ``_make`` factory; sources are
-  literal-free, so all expressions of one shape share one code object;
-* the *shape cache* maps the token sequence of an expression with literal tokens
-  abstracted to their kind (``STRING``, ``INT``...) to a recipe saying which token feeds
-  which parameter; a literal variant of a known shape is then compiled by lexing alone,
-  without running the LALR parser (see ``_shapes``).
+``build()`` runs check → generate → ``compile()`` for one tree; the *code cache* maps
+generated source to its compiled ``_make`` factory. Sources are literal-free, so all
+expressions of one shape share one code object. ``_compile.compile()`` (the public entry
+point) adds the shape cache on top.
 """
 
 from __future__ import annotations
@@ -17,20 +13,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import _ast as A
+from . import _charged as C
+from . import _cost
 from . import _runtime as R
-from ._checker import check
+from ._checker import Type, check
 from ._codegen import CEL_ERRORS, CodeGenerator
-from ._errors import EvalError
-from ._functions import FUNCTIONS
+from ._errors import EvalError, EvaluationAborted
+from ._functions import FUNCTIONS, compile_regex
 from ._limits import DEFAULT_LIMITS, Limits
+from ._lint import lint
 from ._parser import parse
-from ._shapes import SHAPES
 from ._values import TYPES, UInt
-
-
-class EvaluationAborted(EvalError):
-    """A resource budget ran out. Unlike other CEL errors it is not absorbed by ``&&``,
-    ``||`` or the macros: like cel-go's cost limit, it ends the evaluation."""
 
 
 def _not_bool(value: Any) -> EvalError:
@@ -43,13 +36,25 @@ def _unbound(name: str) -> Any:
     raise EvalError(f"undeclared reference to '{name}'")
 
 
-def _iteration_range(value: Any) -> Any:
-    t = type(value)
-    if t is list or t is dict:
-        return value
-    if t is tuple:
-        return list(value)
-    raise EvalError(f"no such overload: cannot iterate over {R.type_name(value)}")
+def _raise_error(value: A.ErrorValue) -> Any:
+    raise EvalError(value.message)
+
+
+def _regex(pattern: str, max_length: int) -> Any:
+    if len(pattern) > max_length:
+        raise EvalError(f"regular expression is {len(pattern)} characters long; "
+                        f"the limit is {max_length}")
+    return compile_regex(pattern)
+
+
+def _search(s: Any, compiled: Any) -> bool:
+    """``s.matches(<constant pattern>)`` with the pattern compiled in advance."""
+    if type(s) is not str:
+        raise EvalError(f"no such overload: matches({R.type_name(s)}, string)")
+    try:
+        return compiled.search(s) is not None
+    except UnicodeError:
+        raise EvalError("matches: string is not valid UTF-8 (unpaired surrogate)") from None
 
 
 def as_eval_error(exc: BaseException) -> EvalError:
@@ -70,8 +75,12 @@ def _namespace(limits: Limits) -> dict[str, Any]:
     ns: dict[str, Any] = {
         name: getattr(R, name)
         for name in ("eq", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod",
-                     "neg", "logical_not", "in_", "index", "has_field", "make_map")
+                     "neg", "logical_not", "in_", "index", "has_field", "make_map",
+                     "iteration_range")
     }
+    ns.update((name, getattr(C, name)) for name in (
+        "budget_exceeded", "add_sized", "in_sized", "eq_sized", "eq_charged", "convert_sized",
+        "scan_sized", "SCAN_FREE"))
     functions = {name: spec.impl for name, spec in FUNCTIONS.items()}
     functions["matches"] = _bounded_matches(functions["matches"], limits.max_regex_length)
     ns.update(
@@ -80,13 +89,14 @@ def _namespace(limits: Limits) -> dict[str, Any]:
         NUMERIC=(int, float, UInt),
         UInt=UInt,
         CEL_ERRORS=CEL_ERRORS,
-        MAX_ITERATIONS=limits.max_iterations,
+        CONTAINERS=frozenset({list, tuple, dict}),
+        MAX_COST=limits.max_cost,
         not_bool=_not_bool,
         unbound=_unbound,
-        iteration_range=_iteration_range,
+        raise_error=_raise_error,
+        regex=lambda pattern: _regex(pattern, limits.max_regex_length),
+        search=_search,
         ABORT=EvaluationAborted,
-        budget_exceeded=lambda: EvaluationAborted(
-            f"evaluation exceeded its budget of {limits.max_iterations} comprehension iterations"),
     )
     return ns
 
@@ -140,16 +150,17 @@ class Program:
     types; ``matcher.from_python`` checks and converts anything else).
     """
 
-    __slots__ = ("expression", "_ast", "source", "variables", "_fn", "_paths")
+    __slots__ = ("expression", "_ast", "source", "variables", "_fn", "_paths", "limits")
 
     def __init__(self, expression: str, ast: A.Expr | None, source: str,
-                 variables: frozenset[str], fn: Any) -> None:
+                 variables: frozenset[str], fn: Any, limits: Limits = DEFAULT_LIMITS) -> None:
         self.expression = expression
         self._ast = ast
         self.source = source
         self.variables = variables
         self._fn = fn
         self._paths: tuple[tuple[str, ...], ...] | None = None
+        self.limits = limits
 
     def __repr__(self) -> str:
         return f"Program({self.expression!r})"
@@ -183,6 +194,50 @@ class Program:
         except CEL_ERRORS as e:
             return as_eval_error(e)
 
+    def evaluate_within(self, activation: dict[str, Any], budget: list[int]) -> Any:
+        """``try_evaluate`` spending from ``budget`` (``[units left, units at start]``),
+        so that several programs can share one budget (a rule's trigger holes do)."""
+        try:
+            return self._fn(activation, budget)
+        except CEL_ERRORS as e:
+            return as_eval_error(e)
+
+    def measure(self, activation: dict[str, Any]) -> tuple[Any, int]:
+        """(``try_evaluate``'s result, the cost units the evaluation charged; past
+        ``limits.max_cost`` when it was aborted)."""
+        budget = [self.limits.max_cost, self.limits.max_cost]
+        value = self.evaluate_within(activation, budget)
+        return value, budget[1] - budget[0]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things that are valid CEL but probably not meant (see ``_lint``), e.g. ordering a
+        field against the string ``"100"``. Computed from the AST on each access."""
+        return tuple(lint(self.ast, self.variables))
+
+    @property
+    def static_type(self) -> Type:
+        """The CEL type of the result as far as it is known statically: a name such as
+        ``"bool"``, ``"dyn"``, or a frozenset of names (``x + 1`` is an ``int``)."""
+        return check(self.ast, self.expression, self.variables, self.limits)
+
+    def estimated_cost(self, input_size: int | None = None) -> int:
+        """Worst-case cost units of one evaluation when every value read from a variable has
+        at most ``input_size`` elements and characters (default ``limits.cost_input_size``).
+        Compare it with ``limits.max_cost``, the runtime budget, as cel-go's estimator is.
+
+        Complexity: O(n) in the size of the expression.
+        """
+        size = self.limits.cost_input_size if input_size is None else input_size
+        return _cost.estimate(self.ast, size)
+
+    def largest_input(self, ceiling: int) -> int | None:
+        """About the largest input size (up to ``ceiling``) whose estimate fits
+        ``limits.max_cost``, from ``limits.cost_input_size`` doubled; None when the cost
+        does not depend on the input (see ``_cost.largest_input``)."""
+        return _cost.largest_input(self.ast, self.limits.max_cost, ceiling,
+                                   self.limits.cost_input_size)
+
 
 def read_paths(tree: A.Expr, variables: Iterable[str]) -> set[tuple[str, ...]]:
     """Longest field paths rooted at a declared variable (``has()`` tests included)."""
@@ -195,17 +250,12 @@ def read_paths(tree: A.Expr, variables: Iterable[str]) -> set[tuple[str, ...]]:
             target = node
             if isinstance(node, A.Select) and node.test_only:
                 target = A.Select(node.operand, node.field)
-            path = A.path_of(target)
-            if path is not None and path[0] in roots and path[0] not in bound:
+            path, base = A.path_of(target), A.path_root(target)
+            if path is not None and base is not None and path[0] in roots \
+                    and not A.in_scope(base, bound):
                 out.add(path)
                 continue
-        if isinstance(node, A.Comprehension):
-            stack.append((node.range, bound))
-            stack.append((node.predicate, bound | {node.var}))
-            if node.transform is not None:
-                stack.append((node.transform, bound | {node.var}))
-            continue
-        stack.extend((c, bound) for c in A.children(node))
+        stack.extend(A.scoped_children(node, bound))
     return out
 
 
@@ -213,43 +263,22 @@ def build(text: str, tree: A.Expr, variables: frozenset[str], limits: Limits,
           checked: bool = True) -> tuple[Program, CodeGenerator]:
     """Check and generate ``tree``; return the Program and the generator (its consts)."""
     if checked:
-        check(tree, text, variables)
-    gen = CodeGenerator(variables)
+        check(tree, text, variables, limits)
+    gen = CodeGenerator(variables, precompile=checked)
     source = gen.generate(tree)
     make = CODE_CACHE.factory(source, limits)
-    return Program(text, tree, source, variables, make(*gen.consts)), gen
+    return Program(text, tree, source, variables, make(*gen.consts), limits), gen
 
 
 def factory_for(text: str, tree: A.Expr, variables: frozenset[str],
                 limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[Any]]:
-    """The shared ``_make`` factory for ``tree`` and its literal parameters (may hold Slots)."""
-    check(tree, text, variables)
-    gen = CodeGenerator(variables)
+    """The shared ``_make`` factory for ``tree`` and its literal parameters (may hold Slots).
+
+    ``tree`` is derived from a rule that was checked as written: a residual after trigger
+    values were substituted. It is not checked again — a substituted value may make a
+    sub-expression ill-typed (``x in true``, ``true.all(...)``), which is an evaluation
+    error exactly as evaluating the rule as written finds it, never a compile error.
+    """
+    gen = CodeGenerator(variables, precompile=False)
     source = gen.generate(tree)
     return CODE_CACHE.factory(source, limits), gen.consts
-
-
-def compile(text: str, variables: Iterable[str] = ("event", "async"), *,
-            limits: Limits = DEFAULT_LIMITS, check: bool = True) -> Program:
-    """Compile a CEL expression. Raises CompileError with line, column and a caret.
-
-    ``check=False`` skips the static checks (like cel-go's unchecked ASTs): undeclared
-    names and impossible overloads then surface as evaluation errors.
-
-    Complexity: O(n) in the text; a literal variant of a cached shape skips parsing.
-    """
-    if type(text) is not str:
-        raise TypeError(f"expression must be a str, not {type(text).__name__}")
-    if isinstance(variables, str):
-        raise TypeError("variables must be a collection of names, not a single str")
-    declared = variables if type(variables) is frozenset else frozenset(variables)
-    if not check:
-        unchecked: Program = build(text, parse(text, limits), declared, limits, checked=False)[0]
-        return unchecked
-    cached: Program | None = SHAPES.lookup(text, declared, limits)
-    if cached is not None:
-        return cached
-    tree = parse(text, limits)
-    program, gen = build(text, tree, declared, limits)
-    SHAPES.remember(text, declared, limits, program, gen.consts, gen.const_pos)
-    return program

@@ -1,4 +1,4 @@
-"""Rules: Inngest's ``cancelOn`` {match, if} as one CEL expression, and rule explanation.
+"""Rules: Inngest's ``cancelOn`` {match, if} as one CEL expression, and compiling a rule.
 
 ``match: "data.reminderId"`` means ``event.data.reminderId == async.data.reminderId``;
 ``match`` and ``if`` together are combined with ``&&`` (stricter, never silently dropped).
@@ -7,13 +7,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
 
 from . import _ast as A
+from ._checker import can_be, check_rule
+from ._compile import compile
 from ._errors import CompileError
-from ._interpolate import split_rule
-from ._parser import RESERVED, parse
-from ._plans import PLANS
+from ._limits import DEFAULT_LIMITS, Limits
+from ._parser import RESERVED
+from ._program import Program
 
 _SEGMENT = re.compile(r"[^.\s\[\]\"'`]+")
 
@@ -51,21 +53,43 @@ def cancel_expression(match: str | None = None, condition: str | None = None) ->
     return " && ".join(parts)
 
 
-def explain(expression: str, trigger: dict[str, Any] | None = None) -> dict[str, Any]:
-    """How a rule would be indexed: residual, DNF clauses and the access of each.
+def compile_rule(expression: str, variables: Iterable[str] = ("event", "async"), *,
+                 limits: Limits = DEFAULT_LIMITS) -> Program:
+    """Compile a rule (a cancel rule's ``if``, or its combined expression): ``compile``,
+    and also a CompileError when the result can never be a ``bool`` (``x + 1``, a string,
+    a list...) — such a rule would be stored and never fire.
 
-    Without a trigger event, the ``event`` values stay symbolic (shown as their source).
-    Raises CompileError for a bad expression.
+    Its worst-case cost is estimated too (``Program.estimated_cost``): a rule that may spend
+    more than ``limits.max_cost`` on events of ``limits.cost_input_size`` is refused with a
+    CompileError of kind ``Limit`` that gives the estimate (a rule cut off at run time
+    would silently never cancel). The Program's ``warnings`` say what else looks wrong.
+
+    Complexity: a compile, one check pass and one estimate pass over the AST.
     """
-    from ._checker import check
-    from ._index import explain_plan
+    program = compile(expression, variables, limits=limits)
+    if not can_be(program.static_type, "bool"):
+        check_rule(program.ast, expression, program.variables, limits)  # raises, positioned
+    cost = program.estimated_cost()
+    if cost > limits.max_cost:
+        raise CompileError(
+            f"the rule's estimated cost is {cost:,} units, over the limit of "
+            f"{limits.max_cost:,} (Limits.max_cost) for events whose lists, maps and strings "
+            f"hold up to {limits.cost_input_size} elements (nested macros multiply their costs)",
+            expression, program.ast.pos, kind="Limit")
+    return program
 
-    tree = parse(expression) if expression.strip() else A.Literal(True)
-    check(tree, expression, frozenset({"event", "async"}))
-    rule = split_rule(expression, tree)
-    if trigger is None:
-        # Unknown trigger values are planned as strings, the overwhelmingly common case
-        # (ids); the output shows them as their source text.
-        return explain_plan(rule, PLANS.plan_for(rule, ["" for _ in rule.holes]), None)
-    values = rule.evaluate_holes(trigger)
-    return explain_plan(rule, PLANS.plan_for(rule, values), values)
+
+def budget_warning(program: Program, max_input_size: int) -> str | None:
+    """A warning when an event of at most ``max_input_size`` elements per value can make one
+    evaluation of ``program`` spend more than its budget (None when none can): such an
+    evaluation is cut off and the event does not match. The warning gives a size (within a
+    factor of two) up to which the rule is certain to be evaluated in full. Only rules with
+    a macro get one: without a loop, one evaluation is bounded by the expression's length."""
+    if not any(isinstance(n, A.Comprehension) for n in A.walk(program.ast)):
+        return None
+    largest = program.largest_input(max_input_size)
+    if largest is None or largest >= max_input_size:
+        return None
+    return (f"the rule's cost grows with the event: for lists, maps or strings of more than "
+            f"about {largest:,} elements an evaluation may exceed its budget of "
+            f"{program.limits.max_cost:,} units and is cut off (the event does not match)")

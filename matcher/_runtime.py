@@ -12,10 +12,12 @@ An int or uint compared with a double is first rounded to a double, as in cel-go
 agree; int against uint compares exactly.
 
 Maps are plain dicts, which hash ``True`` like ``1`` and ``False`` like ``0``. CEL keeps
-them apart (``{1: 'a'}[true]`` is "no such key"), so a lookup of a key equal to 0 or 1
-checks the type of the stored key (a linear scan, only for those two key values), and a map
-literal holding both ``true`` and ``1`` (or ``false`` and ``0``) cannot be represented: it
-raises a clear EvalError instead of silently merging the two entries.
+them apart (``{1: 'a'}[true]`` is "no such key", ``{true: 'a', 1: 'b'}`` has two entries),
+so a map stores its bool keys as ``TRUE_KEY`` / ``FALSE_KEY`` (see ``_values``): every
+lookup is a plain O(1) dict access.
+
+The variants that charge an evaluation's cost budget for work proportional to a value's
+size are in ``_charged``.
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from matcher._errors import EvalError
-from matcher._timefuncs import checked_timestamp, computed_duration
+from matcher._timefuncs import checked_duration, checked_timestamp
 from matcher._values import (
+    FALSE_KEY,
     INT64_MAX,
     INT64_MIN,
+    TRUE_KEY,
     UINT64_MAX,
+    BoolKey,
     Duration,
     Timestamp,
     UInt,
@@ -43,7 +48,7 @@ _LIST = 2
 _KIND: dict[type, int] = {int: _NUMBER, UInt: _NUMBER, float: _NUMBER, list: _LIST, tuple: _LIST}
 _ORDERED = frozenset({int, UInt, float, str, bytes, bool, Timestamp, Duration})
 _NUMERIC = frozenset({int, UInt, float})
-_KEY_LIKE = frozenset({str, int, UInt, float, bool})  # may be looked up in a map
+_KEY_LIKE = frozenset({str, int, UInt, float, bool, BoolKey})  # may be looked up in a map
 
 
 def type_name(value: Any) -> str:
@@ -61,8 +66,8 @@ def _overload(op: str, a: Any, b: Any) -> EvalError:
 def show_value(value: Any) -> str:
     """A short CEL-like rendering of a value for error messages ('k', 1u, true, null)."""
     t = type(value)
-    if t is bool:
-        return "true" if value else "false"
+    if t is bool or t is BoolKey:
+        return "true" if (value if t is bool else value.value) else "false"
     if value is None:
         return "null"
     text = repr(value) if t in (str, bytes, UInt, int, float) else type_name(value)
@@ -130,28 +135,17 @@ def _map_eq(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
     return True
 
 
-def _stored_key_is_bool(m: dict[Any, Any], key: Any) -> bool:
-    # A dict holds at most one of the equal keys {1, 1u, 1.0, True}: find which one.
-    for k in m:
-        if k == key:
-            return type(k) is bool
-    return False
-
-
 def _map_get(m: dict[Any, Any], key: Any) -> Any:
     """The value CEL finds for ``key`` in map ``m``, or ``_MISSING``.
 
-    Numeric keys are heterogeneous (``{1u: x}[1.0]`` finds x); bool keys never match
-    numbers. Complexity: O(1), except O(len(m)) for a numeric or bool key equal to 0 or 1.
+    Numeric keys are heterogeneous (``{1u: x}[1.0]`` finds x); bool keys are stored as
+    BoolKey, so they never meet numbers. Complexity: O(1).
     """
     tk = type(key)
-    if tk is str:
+    if tk is str or tk is int or tk is UInt or tk is float or tk is BoolKey:
         return m.get(key, _MISSING)
-    if tk is int or tk is UInt or tk is float or tk is bool:
-        v = m.get(key, _MISSING)
-        if v is _MISSING or not (key == 0 or key == 1):
-            return v
-        return v if _stored_key_is_bool(m, key) is (tk is bool) else _MISSING
+    if tk is bool:
+        return m.get(TRUE_KEY if key else FALSE_KEY, _MISSING)
     return _MISSING  # bytes, null, lists...: never a key, and lists are not hashable
 
 
@@ -287,7 +281,7 @@ _ADD: dict[tuple[type, type], _Binary] = {
     (UInt, UInt): lambda a, b: _uint64(a + b),
     (Timestamp, Duration): lambda a, b: checked_timestamp(a.nanos + b.nanos),
     (Duration, Timestamp): lambda a, b: checked_timestamp(a.nanos + b.nanos),
-    (Duration, Duration): lambda a, b: computed_duration(a.nanos + b.nanos),
+    (Duration, Duration): lambda a, b: checked_duration(a.nanos + b.nanos),
     (list, tuple): _concat,
     (tuple, list): _concat,
     (tuple, tuple): _concat,
@@ -295,8 +289,8 @@ _ADD: dict[tuple[type, type], _Binary] = {
 _SUB: dict[tuple[type, type], _Binary] = {
     (UInt, UInt): lambda a, b: _uint64(a - b),
     (Timestamp, Duration): lambda a, b: checked_timestamp(a.nanos - b.nanos),
-    (Timestamp, Timestamp): lambda a, b: computed_duration(a.nanos - b.nanos),
-    (Duration, Duration): lambda a, b: computed_duration(a.nanos - b.nanos),
+    (Timestamp, Timestamp): lambda a, b: checked_duration(a.nanos - b.nanos),
+    (Duration, Duration): lambda a, b: checked_duration(a.nanos - b.nanos),
 }
 _MUL: dict[tuple[type, type], _Binary] = {(UInt, UInt): lambda a, b: _uint64(a * b)}
 _DIV: dict[tuple[type, type], _Binary] = {(UInt, UInt): _uint_div, (float, float): _float_div}
@@ -466,30 +460,33 @@ def has_field(obj: Any, field: str) -> bool:
 
 
 def make_map(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
-    """A map literal. Keys must be int, uint, bool or string and distinct (0 and 0u clash).
-
-    A literal with both ``true`` and ``1`` (or ``false`` and ``0``) raises: a dict cannot
-    hold both (see the module docstring).
-    """
+    """A map literal. Keys must be int, uint, bool or string and distinct (0 and 0u clash;
+    ``true`` and ``1`` do not)."""
     out: dict[Any, Any] = {}
-    has_true = has_false = False
     for k, v in pairs:
         tk = type(k)
-        if tk is not str and tk is not int and tk is not UInt and tk is not bool:
+        if tk is bool:
+            k = TRUE_KEY if k else FALSE_KEY
+        elif tk is not str and tk is not int and tk is not UInt:
             raise EvalError(f"unsupported key type: {type_name(k)}")
         if k in out:
-            stored_is_bool = has_true if k == 1 else has_false if k == 0 else False
-            if stored_is_bool is (tk is bool):
-                raise EvalError(f"repeated key: {show_value(k)}")
-            raise EvalError(f"unsupported map: bool key and numeric key {int(k)} in one map "
-                            "(maps here are Python dicts, which cannot tell them apart)")
-        if tk is bool:
-            if k:
-                has_true = True
-            else:
-                has_false = True
+            raise EvalError(f"repeated key: {show_value(k)}")
         out[k] = v
     return out
+
+
+def iteration_range(value: Any) -> Any:
+    """What a macro iterates: a list's elements, or a map's keys (bool keys as bools)."""
+    t = type(value)
+    if t is list:
+        return value
+    if t is dict:
+        if TRUE_KEY in value or FALSE_KEY in value:
+            return [k.value if type(k) is BoolKey else k for k in value]
+        return value
+    if t is tuple:
+        return list(value)
+    raise EvalError(f"no such overload: cannot iterate over {type_name(value)}")
 
 
 def size(x: Any) -> int:

@@ -14,13 +14,15 @@ import re
 from typing import Any
 
 from ._ast import Literal
+from ._errors import EvalError
 from ._limits import DEFAULT_LIMITS, Limits
 from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
+from ._program import CODE_CACHE, Program
 from ._values import INT64_MAX, INT64_MIN, UINT64_MAX
 
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\n\r\f]+|//[^\n]*)
-    |(?P<B>(?:[bB][rR]|[rR][bB])(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
+    |(?P<B>[bB][rR](?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
         |[bB](?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
     |(?P<S>[rR](?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')
         |(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''|"(?:\\.|[^"\\\n\r])*"|'(?:\\.|[^'\\\n\r])*'))
@@ -40,7 +42,7 @@ _Q = (r"""(?:\"\"\"(?:\\[\s\S]|[\s\S])*?\"\"\"|'''(?:\\[\s\S]|[\s\S])*?'''"""
 _RAWQ = r"""(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"[^"\n\r]*"|'[^'\n\r]*')"""
 _LITERAL = re.compile(
     r"(?<![\w`])(?:"
-    rf"(?P<B>(?:[bB][rR]|[rR][bB]){_RAWQ}|[bB]{_Q})"
+    rf"(?P<B>[bB][rR]{_RAWQ}|[bB]{_Q})"
     rf"|(?P<S>[rR]{_RAWQ}|{_Q})"
     r"|(?P<D>(?:[0-9]+\.[0-9]+|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)"
     r"|(?P<U>(?:0x[0-9a-fA-F]+|[0-9]+)[uU])"
@@ -125,7 +127,7 @@ class ShapeCache:
         # (variables, limits key) → (limits, {shape key → (factory, recipe, source)}).
         self._tables: dict[tuple[frozenset[str], Any], tuple[Limits, dict[str, Any]]] = {}
 
-    def remember(self, text: str, variables: frozenset[str], limits: Limits, program: Any,
+    def remember(self, text: str, variables: frozenset[str], limits: Limits, program: Program,
                  consts: list[Any], positions: list[int]) -> None:
         if "\x00" in text:  # the marker character of fast_shape: never ambiguous
             return
@@ -141,8 +143,6 @@ class ShapeCache:
             return  # the fast pass reads this text differently: never use it here
         ordinal = {i: n for n, i in enumerate(i for i, (k, _, _) in enumerate(tokens) if k in _DECODE)}
         fast_recipe = tuple((ordinal[i], neg) for i, neg in recipe)
-        from ._program import CODE_CACHE
-
         make = CODE_CACHE.factory(program.source, limits)
         tkey = (variables, _limits_key(limits))
         if tkey not in self._tables and len(self._tables) >= self.MAX_TABLES:
@@ -180,7 +180,11 @@ class ShapeCache:
                 return None
             if type(v) is not int and type(v) is not bool and isinstance(v, int) and v > UINT64_MAX:
                 return None
-        return _program_class()(text, None, source, variables, make(*consts))
+        try:
+            fn = make(*consts)
+        except EvalError:
+            return None  # e.g. an invalid constant regex: the slow path reports it, positioned
+        return Program(text, None, source, variables, fn, limits)
 
 
 def _limits_key(limits: Limits) -> Any:
@@ -189,14 +193,4 @@ def _limits_key(limits: Limits) -> Any:
     return None if limits is DEFAULT_LIMITS else limits
 
 
-def _program_class() -> Any:
-    global _PROGRAM
-    if _PROGRAM is None:
-        from ._program import Program
-
-        _PROGRAM = Program
-    return _PROGRAM
-
-
-_PROGRAM: Any = None
 SHAPES = ShapeCache()

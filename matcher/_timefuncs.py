@@ -4,11 +4,12 @@ Ranges (CEL spec "Timestamps and durations", with the reference engines' arithme
 
 * a timestamp lies in 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z, whether it is
   parsed, converted from seconds, or computed by ``timestamp +/- duration``;
-* a *parsed* duration lies in protobuf's range, +-315,576,000,000 s (``duration()``);
-* a *computed* duration (``duration +/- duration``, ``timestamp - timestamp``) must fit in
-  int64 nanoseconds (about +-292 years), as in cel-go and CEL C++: the conformance test
-  ``timestamp('9999-12-31T23:59:59Z') - timestamp('0001-01-01T00:00:00Z')`` must fail although
-  its 315,537,897,599 s would fit protobuf's range.
+* a duration fits in int64 nanoseconds (about +-292 years), whether it is parsed by
+  ``duration()`` or computed (``duration +/- duration``, ``timestamp - timestamp``): the
+  spec's range, and cel-go's (Go's ``time.ParseDuration`` refuses ``2562048h``). So a value
+  is refused where it is made, never accepted and then refused by ``+ duration('0s')``;
+  the conformance test ``timestamp('9999-12-31T23:59:59Z') - timestamp('0001-01-01T00:00:00Z')``
+  fails although its 315,537,897,599 s would fit protobuf's wider range.
 
 Calendar fields are computed from day numbers with the proleptic Gregorian algorithms rather
 than ``datetime``, so a time zone that moves the wall clock before year 1 or past 9999 still
@@ -25,7 +26,6 @@ from zoneinfo import ZoneInfo
 
 from matcher._errors import EvalError
 from matcher._values import (
-    DURATION_MAX_SECONDS,
     INT64_MAX,
     INT64_MIN,
     NANOS,
@@ -38,7 +38,6 @@ from matcher._values import (
 
 TIMESTAMP_MIN_NANOS = TIMESTAMP_MIN_SECONDS * NANOS
 TIMESTAMP_MAX_NANOS = TIMESTAMP_MAX_SECONDS * NANOS + NANOS - 1
-DURATION_MAX_NANOS = DURATION_MAX_SECONDS * NANOS + NANOS - 1
 
 _SECONDS_PER_DAY = 86_400
 _NANOS_PER_MILLI = 1_000_000
@@ -64,14 +63,7 @@ def checked_timestamp(nanos: int) -> Timestamp:
 
 
 def checked_duration(nanos: int) -> Duration:
-    """A parsed/converted Duration: protobuf's +-315,576,000,000 s range."""
-    if -DURATION_MAX_NANOS <= nanos <= DURATION_MAX_NANOS:
-        return Duration(nanos)
-    raise EvalError("duration out of range")
-
-
-def computed_duration(nanos: int) -> Duration:
-    """A Duration produced by arithmetic: must fit int64 nanoseconds (see module docstring)."""
+    """A Duration, or EvalError("duration out of range") beyond int64 nanoseconds."""
     if INT64_MIN <= nanos <= INT64_MAX:
         return Duration(nanos)
     raise EvalError("duration out of range")
@@ -167,6 +159,12 @@ _MAX_DURATION_DIGITS = 22
 _MAX_FRACTION_DIGITS = 30
 
 
+_MAX_DURATION_PARTS = 64
+"""Number-and-unit parts of a duration text (``1h30m`` has two). Go parses any number, but
+here each part is a step of a Python loop; 64 hold any duration a person writes and keep
+one ``duration()`` call far below a millisecond whatever string an event carries."""
+
+
 def parse_duration(text: str) -> Duration:
     """``duration(string)``: Go duration syntax such as ``1h30m``, ``-1.5s``, ``2us``, ``3ns``."""
     body = text[1:] if text[:1] in ("+", "-") else text
@@ -175,8 +173,12 @@ def parse_duration(text: str) -> Duration:
     if not body:
         raise EvalError(f"invalid duration {_show(text)}: expected e.g. '1h30m' or '-1.5s'")
     total = 0
-    pos = 0
+    pos = parts = 0
     while pos < len(body):
+        parts += 1
+        if parts > _MAX_DURATION_PARTS:
+            raise EvalError(f"invalid duration {_show(text)}: more than {_MAX_DURATION_PARTS} "
+                            "parts")
         m = _DURATION_PART.match(body, pos)
         if m is None or not (m.group(1) or m.group(2)):
             raise EvalError(f"invalid duration {_show(text)}: expected e.g. '1h30m' or '-1.5s'")
@@ -197,7 +199,9 @@ _ZONE_CACHE: dict[str, tzinfo] = {}
 _ZONE_CACHE_SIZE = 64
 """Zones kept resolved; a handful are used in practice, the bound stops a flood of names."""
 
-_FIXED_OFFSET = re.compile(r"([+-]?)(\d{1,2}):(\d{2})", re.ASCII)
+_ATOI = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)  # Go's strconv.Atoi, within int64
+_MAX_OFFSET_MINUTES = (1 << 63) // (60 * NANOS)
+"""Largest fixed offset cel-go computes without its time.Duration overflowing (~292 years)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -216,20 +220,31 @@ def _zone(name: str) -> tzinfo:
     return zone
 
 
-def utc_offset_seconds(ts: Timestamp, tz: Any) -> int:
-    """Seconds east of UTC of zone ``tz`` at instant ``ts``.
+def _fixed_offset(tz: str) -> int:
+    """Seconds east of UTC of a fixed offset ``H:M``, computed as cel-go does: hours and
+    minutes are Go integers (``+05:30``, ``-8:00``, ``24:00``, ``+100:00`` — any number of
+    hours, as cel-go and CEL C++ compute them), minutes must be 0..59, and a leading ``-``
+    makes the minutes count west as well. An offset so large that cel-go's time.Duration
+    would overflow (about 292 years) is refused instead of wrapping around."""
+    hours, _, minutes = tz.partition(":")
+    if _ATOI.fullmatch(hours) is None or _ATOI.fullmatch(minutes) is None:
+        raise EvalError(f"invalid time zone offset {_show(tz)}: expected [+-]HH:MM")
+    h, m = int(hours), int(minutes)
+    if not 0 <= m <= 59:
+        raise EvalError(f"invalid time zone offset {_show(tz)}: minutes must be 0..59")
+    offset = h * 60 - m if tz[0] == "-" else h * 60 + m
+    if abs(offset) > _MAX_OFFSET_MINUTES:
+        raise EvalError(f"invalid time zone offset {_show(tz)}: out of range")
+    return offset * 60
 
-    ``tz`` is an IANA name or a fixed offset ``[+-]HH:MM`` (cel-go: a ``:`` means an offset;
-    no sign means east). Offsets must be below 24 h with minutes 0..59.
-    """
+
+def utc_offset_seconds(ts: Timestamp, tz: Any) -> int:
+    """Seconds east of UTC of zone ``tz`` at instant ``ts``: an IANA name, or (cel-go: a
+    ``:`` means an offset) a fixed offset such as ``+05:30`` (see ``_fixed_offset``)."""
     if type(tz) is not str:
         raise EvalError(f"no such overload: time zone must be a string, got {_type_name(tz)}")
     if ":" in tz:
-        m = _FIXED_OFFSET.fullmatch(tz)
-        if m is None or int(m.group(2)) > 23 or int(m.group(3)) > 59:
-            raise EvalError(f"invalid time zone offset {_show(tz)}: expected [+-]HH:MM")
-        seconds = int(m.group(2)) * 3600 + int(m.group(3)) * 60
-        return -seconds if m.group(1) == "-" else seconds
+        return _fixed_offset(tz)
     zone = _zone(tz)
     instant = _EPOCH + timedelta(seconds=ts.nanos // NANOS)
     try:

@@ -1,7 +1,12 @@
 """Unparse: AST → CEL source text, for residuals shown by explain() and AddResult.
 
 Emits minimal parentheses from operator precedence, and literals in a form the parser
-reads back to the same value (strings are double-quoted with escapes).
+reads back to the same value (strings are double-quoted with escapes). A trigger value
+that was an error shows as ``<error: message>`` (CEL has no literal for it).
+
+``X == false`` is written ``!X`` when ``X`` is always a bool or an error (a comparison, a
+logical operator, ``has``, a quantifier...): the two are the same CEL expression then, and
+the normalizer states negative DNF atoms that way.
 """
 
 from __future__ import annotations
@@ -46,7 +51,25 @@ def literal(v: Any) -> str:
         return f'timestamp("{v}")'
     if type(v) is Duration:
         return f'duration("{v}")'
+    if type(v) is A.ErrorValue:
+        return f"<error: {v.message}>"
     return str(v)
+
+
+_BOOL_CALLS = frozenset({"contains", "startsWith", "endsWith", "matches"})
+
+
+def _always_bool(n: A.Expr) -> bool:
+    """Is ``n`` a bool whenever it is not an error (whatever its operands are)?"""
+    if isinstance(n, A.Binary):
+        return n.op in ("==", "!=", "<", "<=", ">", ">=", "in")
+    if isinstance(n, A.Select):
+        return n.test_only
+    if isinstance(n, A.Call):
+        return n.function in _BOOL_CALLS
+    if isinstance(n, A.Comprehension):
+        return n.kind in ("all", "exists", "exists_one")
+    return isinstance(n, (A.And, A.Or)) or (isinstance(n, A.Unary) and n.op == "!")
 
 
 def unparse(node: A.Expr) -> str:
@@ -62,7 +85,7 @@ class _Unparser:
         return literal(n.value), _MEMBER
 
     def u_Ident(self, n: A.Ident) -> tuple[str, int]:
-        return n.name, _MEMBER
+        return ("." if n.root else "") + n.name, _MEMBER
 
     def u_Select(self, n: A.Select) -> tuple[str, int]:
         field = n.field if n.field.isidentifier() else f"`{n.field}`"
@@ -76,6 +99,9 @@ class _Unparser:
         return n.op + self.go(n.operand, _UNARY + 1), _UNARY
 
     def u_Binary(self, n: A.Binary) -> tuple[str, int]:
+        if n.op == "==" and isinstance(n.right, A.Literal) and n.right.value is False \
+                and _always_bool(n.left):
+            return self.u_Unary(A.Unary("!", n.left))
         p = _PREC[n.op]
         return f"{self.go(n.left, p)} {n.op} {self.go(n.right, p + 1)}", p
 

@@ -10,10 +10,16 @@ string          str
 bytes           bytes
 null_type       None
 list            list (tuples are accepted as input and treated as lists)
-map             dict
+map             dict (a bool key is stored as BoolKey: see below)
 timestamp       Timestamp (nanoseconds since the Unix epoch, exact)
 duration        Duration (nanoseconds, exact)
 type            CelType (``str()`` is the CEL type name)
+
+Python's dict treats ``True`` as the key ``1`` and ``False`` as ``0``; CEL keeps them apart
+(``{true: 'a', 1: 'b'}`` has two entries). So a map's bool keys are stored as the two
+``BoolKey`` objects ``TRUE_KEY`` and ``FALSE_KEY``, which equal nothing but themselves; a
+map literal, ``from_python``, lookups, ``in`` and iteration convert at that boundary. A
+map holding a bool key therefore shows ``true``/``false`` keys (``str(key)``).
 
 JSON: objects → maps, arrays → lists, strings, bools, null; integers stay exact CEL
 ``int`` (``uint`` when only uint64 holds them, ``double`` beyond that) and JSON numbers
@@ -35,8 +41,6 @@ UINT64_MAX = (1 << 64) - 1
 # Timestamps are valid from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
 TIMESTAMP_MIN_SECONDS = -62135596800
 TIMESTAMP_MAX_SECONDS = 253402300799
-# Durations: protobuf's range, +-315,576,000,000 seconds (about 10,000 years).
-DURATION_MAX_SECONDS = 315576000000
 
 NANOS = 1_000_000_000
 
@@ -115,6 +119,38 @@ class Duration:
 
     def __str__(self) -> str:
         return format_duration(self)
+
+
+class BoolKey:
+    """A bool as a map key (``TRUE_KEY`` / ``FALSE_KEY``): distinct from the keys 1 and 0."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "true" if self.value else "false"
+
+    __str__ = __repr__
+
+
+TRUE_KEY = BoolKey(True)
+FALSE_KEY = BoolKey(False)
+
+
+def map_key(key: Any) -> Any:
+    """How ``key`` is stored in (and looked up from) a dict that is a CEL map."""
+    if key is True:
+        return TRUE_KEY
+    if key is False:
+        return FALSE_KEY
+    return key
+
+
+def key_value(key: Any) -> Any:
+    """The CEL value of a stored map key (the inverse of ``map_key``)."""
+    return key.value if type(key) is BoolKey else key
 
 
 class CelType:
@@ -209,9 +245,9 @@ def from_python(value: Any, *, where: str = "value") -> Any:
     if t is dict:
         out = {}
         for k, v in value.items():
-            if type(k) not in (str, int, bool, UInt):
+            if type(k) not in (str, int, bool, UInt, BoolKey):
                 raise TypeError(f"{where}: map key {k!r} is not a CEL key type")
-            out[k] = from_python(v, where=f"{where}.{k}")
+            out[map_key(k)] = from_python(v, where=f"{where}.{k}")
         return out
     if t in (list, tuple):
         return [from_python(v, where=f"{where}[{i}]") for i, v in enumerate(value)]

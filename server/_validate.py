@@ -202,18 +202,22 @@ def expression_size(expression: str, field: str, config: Config) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _combined(match: str, condition: str) -> tuple[str, str | None, Exception | None]:
-    """(combined expression, failing part, error) for one rule text; cached because every
-    run of a function repeats the same rules and only the first should pay for parsing."""
+def _combined(match: str, condition: str
+              ) -> tuple[str, str | None, Exception | None, tuple[str, ...]]:
+    """(combined expression, failing part, error, warnings of the if) for one rule text;
+    cached because every run of a function repeats the same rules and only the first
+    should pay for parsing. compile_rule also refuses an if that can never be a bool or
+    whose estimated cost is over the evaluation budget."""
+    lint: tuple[str, ...] = ()
     if condition:
         try:
-            matcher.compile(condition, variables=CANCEL_VARIABLES)
+            lint = matcher.compile_rule(condition, variables=CANCEL_VARIABLES).warnings
         except matcher.CompileError as exc:
-            return "", "if", exc
+            return "", "if", exc, ()
     try:
-        return matcher.cancel_expression(match=match, condition=condition), None, None
+        return matcher.cancel_expression(match=match, condition=condition), None, None, lint
     except matcher.CompileError as exc:
-        return "", "match", exc
+        return "", "match", exc, ()
 
 
 def rules(rule_list: tuple[Rule, ...], field: str, config: Config) -> list[tuple[str, list[str]]]:
@@ -231,12 +235,13 @@ def rules(rule_list: tuple[Rule, ...], field: str, config: Config) -> list[tuple
             expires_at_ms(rule.timeout, 0)
         except ValueError as exc:
             raise InvalidArgument(f"{where}.timeout: {exc}") from None
-        expression, part, error = _combined(rule.match, rule.condition)
+        expression, part, error, lint = _combined(rule.match, rule.condition)
         if error is not None:
             raise InvalidExpression(f"{where}.{part}", error)
         warnings = [] if expression else [
             NO_CONDITION_WARNING.format(field=where, event=rule.event)
         ]
+        warnings += [f"{where}.if: {w}" for w in lint]
         out.append((expression, warnings))
     return out
 
@@ -247,7 +252,7 @@ def bulk_condition(condition: str, field: str, config: Config) -> Any:
         return None
     expression_size(condition, field, config)
     try:
-        return matcher.compile(condition, variables=BULK_VARIABLES)
+        return matcher.compile_rule(condition, variables=BULK_VARIABLES)
     except matcher.CompileError as exc:
         raise InvalidExpression(field, exc) from None
 

@@ -211,6 +211,14 @@ def explain_text(result: dict[str, Any]) -> str:
         lines.append(f"  access: {clause['access']}")
         if clause.get("verify"):
             lines.append(f"  verify: {clause['verify']}")
+    depends = result.get("depends_on")
+    if depends:
+        lines.append("without --trigger every event value is taken to be a string; "
+                     "the plan depends on:")
+    for dependence in depends or ():
+        lines.append(f"  {dependence['value']}:")
+        for plan in dependence["plans"]:
+            lines.append(f"    {', '.join(plan['when'])}: {'; '.join(plan['access'])}")
     return "\n".join(lines)
 
 

@@ -34,7 +34,13 @@ def _path_text(path: tuple[Any, ...]) -> str:
 
 
 def validate(expression: str, usage: str, config: Config | None = None) -> Validation:
-    """Whether ``expression`` is valid where it will be used; errors carry positions."""
+    """Whether ``expression`` is valid where it will be used; errors carry positions.
+
+    The same checks as registration: it must compile, be able to be a bool, and have an
+    estimated cost within the evaluation budget (``matcher.compile_rule``). Warnings say
+    what looks wrong although it is valid, and from which event size the rule may be cut
+    off by its budget.
+    """
     config = config or Config()
     if usage not in USAGES:
         raise InvalidArgument(f"usage: unknown value {usage!r}: expected one of {USAGES}")
@@ -48,36 +54,59 @@ def validate(expression: str, usage: str, config: Config | None = None) -> Valid
     try:
         if usage == "match":
             combined = matcher.cancel_expression(match=expression, condition="")
-            prog = matcher.compile(combined, variables=check.CANCEL_VARIABLES)
+            prog = matcher.compile_rule(combined, variables=check.CANCEL_VARIABLES)
         else:
             variables = check.BULK_VARIABLES if usage == "bulk_if" else check.CANCEL_VARIABLES
-            prog = matcher.compile(expression, variables=variables)
+            prog = matcher.compile_rule(expression, variables=variables)
     except matcher.CompileError as exc:
         return Validation(False, errors=[exc.to_dict()])
-    warnings = []
     paths = [_path_text(p) for p in prog.paths]
+    warnings = list(prog.warnings)
     if usage == "cancel_if" and not any(p.startswith("async") for p in paths):
         warnings.append("the expression never reads async (the incoming event): it is "
                         "decided by the trigger alone")
+    budget = matcher.budget_warning(prog, config.max_event_bytes)
+    if budget is not None:
+        warnings.append(budget)
     return Validation(True, warnings=warnings, paths=paths)
 
 
 def explain(rule: Rule, trigger: dict[str, Any] | None = None,
             config: Config | None = None) -> dict[str, Any]:
-    """How a rule is indexed for ``trigger`` (a neutral empty trigger when None)."""
+    """How a rule is indexed for ``trigger``; without one, what the plan depends on."""
     config = config or Config()
     check.required(rule.event, "rule.event")
     (expression, warnings), = check.rules((rule,), "rule", config)
+    if trigger is None:
+        return _explain_symbolic(expression, warnings)
     index = matcher.ListenerIndex()
-    trig = trigger or {"name": "", "id": "explain-trigger", "ts": 0, "data": {}}
     try:
-        res = index.add("explain", event=rule.event, expression=expression, trigger=trig,
+        res = index.add("explain", event=rule.event, expression=expression, trigger=trigger,
                         run_id="explain", env="explain")
     except matcher.CompileError as exc:
         raise InvalidExpression("rule", exc) from None
     detail = index.explain("explain") if res.stored else {}
     return {"expression": expression, "residual": res.residual, "status": res.status,
             "reason": res.reason or "", "access": list(getattr(res, "access", ())),
+            "warnings": warnings, "explain": detail}
+
+
+NO_TRIGGER_REASON = (
+    "no trigger given: the plan shown assumes every event.* value is a string; "
+    "explain.depends_on lists the plan each JSON type gets")
+
+
+def _explain_symbolic(expression: str, warnings: list[str]) -> dict[str, Any]:
+    """Explain without a trigger: event values stay symbolic, and ``depends_on`` (from
+    ``matcher.explain``) says how their types change the plan, rather than reporting the
+    plan of some made-up trigger (an empty one makes most rules 'never fire')."""
+    detail = matcher.explain(expression)
+    varies = bool(detail.get("depends_on"))
+    never = detail["never_fires"] and not varies
+    access = [c["access"] for c in detail["clauses"]]
+    return {"expression": expression, "residual": detail["residual"],
+            "status": "never_fires" if never else "stored",
+            "reason": NO_TRIGGER_REASON if varies else "", "access": access,
             "warnings": warnings, "explain": detail}
 
 

@@ -358,3 +358,128 @@ def key_event(table: str) -> st.SearchStrategy[dict[str, Any]]:
         "ts": st.just(TIMES[0]),
         "data": key_data(table),
     })
+
+
+# =====================================================================================
+# Widened rules (issue 8, the cel branch): trigger values of every JSON type in every
+# operand position, error-valued trigger holes in every position, macro variables that
+# shadow `event`, `async` and the first segment of a type name, boolean sub-expressions
+# compared with each other, and formulas wider than the index's 16-clause DNF cap. Kept
+# apart from the strategies above, which the index branch extends for numeric keys.
+#
+# Integers beyond +-2**53 stay out of these values: where an event's integer meets an index
+# key near 2**53 the index branch owns the fix (issue 8 I1) and its own key tables test it;
+# the doubles at those boundaries are here, as are -0.0, NaN, uint64, "" and non-ASCII.
+
+WIDE_SCALARS: list[Any] = [
+    0, 1, -1, 2, 1.0, 1.5, -0.0, NAN, 2.0**53, -(2.0**53), 2.0**63, 1e300, UInt(0), UInt(1),
+    UInt(2**64 - 1), True, False, None, "", "a", "x", "\u00e9", "\U0001f600", "a\u0000b",
+]
+WIDE_VALUES: list[Any] = WIDE_SCALARS + [
+    [], [1], ["a", 1], [True], [None, 1.0], [[1]], {}, {"k": 1}, {"k": "a", "j": [1]},
+]
+"""Every JSON type (and the CEL number types JSON decodes to), small enough to collide."""
+
+TRIGGER_VALUE = "event.data.v"
+TRIGGER_MISSING = "event.data.missing"  # never present: a hole whose value is an error
+
+OPERAND_ATOMS = [
+    # the trigger value as a container, a macro range, an index, an index operand, an
+    # ordering bound, an arithmetic operand, a condition, a prefix, a map, a negation...
+    "async.data.x in {v}", "{v} in async.data.l", "{v}.exists(t, t == async.data.x)",
+    "{v}.all(t, t != async.data.x)", "{v}.exists_one(t, t == async.data.x)",
+    "{v}.map(t, t).size() == async.data.n", "{v}.filter(t, t == 1) == async.data.l",
+    "async.data.l.exists(t, t == {v})", "async.data.l[{v}] == async.data.x",
+    "{v}[async.data.k] == async.data.x", "{v}['k'] == async.data.x", "async.data.x < {v}",
+    "{v} >= async.data.n", "async.data.x + {v} == async.data.n", "!{v}", "-{v} < async.data.n",
+    "({v} ? async.data.x : async.data.n) == 1", "async.data.s.startsWith({v})",
+    "size({v}) == async.data.n", "{v}.k == async.data.x", "has({v}.k)", "async.data.x == {v}",
+    "{v} == event.data.w", "async.data.m[{v}] == 1", "{v} in async.data.m",
+    "[async.data.x, {v}][async.data.n] == 1", "string({v}) == async.data.s",
+]
+SHADOW_ATOMS = [
+    "async.data.l.exists(event, event == async.data.x)",
+    "async.data.l.exists(event, event == event)",
+    "async.data.l.all(event, event != .event.data.v)",
+    "async.data.l.exists(event, .event.data.v == event)",
+    "event.data.l.exists(async, async == .async.data.x)",
+    "async.data.l.exists(async, async == event.data.v)",
+    "async.data.l.exists(async, [async].exists(event, event == .async.data.x))",
+    "async.data.l.map(google, google).size() == async.data.n",
+    "[{'protobuf': {'Timestamp': async.data.x}}].exists(google, "
+    "google.protobuf.Timestamp == event.data.v)",
+    "async.data.m.exists(event, event == event.data.v)",
+]
+ERROR_ATOMS = [
+    "async.data.l.all(t, t != {e})", "async.data.l.exists(t, t == {e})",
+    "async.data.l.exists(t, t == 1 || t == {e})", "!(async.data.x == {e})",
+    "(async.data.x != {e} && true) == true", "(async.data.x == {e} || async.data.n == 1) == false",
+    "async.data.l.map(t, {e}).size() == 0", "({e} ? true : async.data.x == 1)",
+    "async.data.x in [{e}, 1]", "async.data.m[{e}] == 1", "!({e} == async.data.x) || async.data.b",
+]
+
+
+def _fill(template: str) -> str:
+    return template.format(v=TRIGGER_VALUE, e=TRIGGER_MISSING)
+
+
+@cache
+def wide_atom() -> st.SearchStrategy[str]:
+    """One atom of the widened grammar (filled with the trigger paths)."""
+    return st.sampled_from([_fill(a) for a in OPERAND_ATOMS + ERROR_ATOMS] + SHADOW_ATOMS + [
+        "async.data.x == 1", "async.data.b", "has(async.data.x)", "async.data.s == ''",
+        "async.data.n > 0", "true", "false"])
+
+
+WIDE_SHAPES = ["({a}) && ({b})", "({a}) || ({b})", "({a}) || ({b})", "!({a})", "!({a})",
+               "({a}) == true", "({a}) != false", "({a}) == ({b})", "({a}) ? ({b}) : ({c})"]
+"""How widened formulas combine: logic, and boolean sub-expressions compared with each other
+(|| and ! twice: random data fails most atoms, and a differential needs matches too)."""
+
+
+def _past_the_dnf_cap(atoms: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """(x || y) && ... five or six times: 2**5 clauses or more, past the 16-clause cap."""
+    pairs = st.lists(st.tuples(atoms, atoms), min_size=5, max_size=6)
+    return pairs.map(lambda ps: " && ".join(f"({x} || {y})" for x, y in ps))
+
+
+@cache
+def wide_formula() -> st.SearchStrategy[str]:
+    """Atoms of ``wide_atom`` combined by ``WIDE_SHAPES`` a few levels deep."""
+    def combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        shaped = st.tuples(st.sampled_from(WIDE_SHAPES), inner, inner, inner).map(
+            lambda t: t[0].format(a=t[1], b=t[2], c=t[3]))
+        return st.one_of(shaped, shaped, shaped, shaped, _past_the_dnf_cap(wide_atom()))
+
+    return st.recursive(wide_atom(), combine, max_leaves=4)
+
+
+@cache
+def wide_data() -> st.SearchStrategy[dict[str, Any]]:
+    """``data`` of a trigger or an incoming event: any JSON type in every field."""
+    value = st.sampled_from(WIDE_VALUES)
+    scalar = st.sampled_from(WIDE_SCALARS)
+    return st.fixed_dictionaries({}, optional={
+        "v": value, "w": value, "x": scalar, "n": st.sampled_from([0, 1, 2, -1, 1.0, "1"]),
+        "l": st.lists(scalar, max_size=3), "k": st.sampled_from(["k", "j", 0, True]),
+        "m": st.dictionaries(st.sampled_from(["k", "a", "\u00e9"]), scalar, max_size=2),
+        "s": st.sampled_from(["", "a", "ab", "\u00e9t\u00e9"]), "b": st.booleans(),
+    })
+
+
+@cache
+def wide_listener_fields() -> st.SearchStrategy[dict[str, Any]]:
+    """Keyword arguments of ``ListenerIndex.add`` (but the id) for a widened rule."""
+    trigger = st.fixed_dictionaries({"name": st.just("created"), "id": st.just("t"),
+                                     "ts": st.just(50), "data": wide_data()})
+    return st.fixed_dictionaries({
+        "event": st.just("cancel"), "expression": wide_formula(), "trigger": trigger,
+        "run_id": st.sampled_from(RUN_IDS), "env": st.just("prod"),
+        "expires_at": st.none(), "run_started_at": st.none(),
+    })
+
+
+@cache
+def wide_incoming_event() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"name": st.just("cancel"), "id": st.sampled_from(EVENT_IDS),
+                                  "ts": st.just(TIMES[0]), "data": wide_data()})

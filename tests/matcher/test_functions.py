@@ -360,7 +360,8 @@ def test_timestamp_and_duration_of_themselves_are_identity() -> None:
     ("2us", 2000), ("2\u00b5s", 2000), ("2\u03bcs", 2000), ("3ns", 3), ("0", 0), ("-0", 0),
     ("+1s", S), (".5s", S // 2), ("5.s", 5 * S), ("1h1h", 7200 * S), ("1m0.5s", 60_500_000_000),
     ("100s", 100 * S), ("123.321456789s", 123_321_456_789), ("0.0000000019s", 1),
-    ("315576000000s", 315576000000 * S), ("-315576000000.999999999s", -315576000000999999999),
+    ("9223372036s", 9223372036 * S), ("-9223372036.854775808s", -(2**63)),
+    ("2562047h", 2562047 * 3600 * S), ("9223372036854775807ns", 2**63 - 1),
     ("1." + "9" * 200 + "ns", 1),
 ])
 def test_parse_duration(text: str, nanos: int) -> None:
@@ -373,7 +374,10 @@ def test_parse_duration(text: str, nanos: int) -> None:
     (" 1s", "invalid duration"), ("1S", "invalid duration"), ("--1s", "invalid duration"),
     ("+", "invalid duration"), ("1h-1m", "invalid duration"),
     ("320000000000s", "duration out of range"), ("-320000000000s", "duration out of range"),
-    ("9" * 5000 + "s", "duration out of range"),
+    # issue 8 F3: the range is int64 nanoseconds (Go's time.ParseDuration), checked here
+    ("9223372036854775808ns", "duration out of range"), ("10000000000s", "duration out of range"),
+    ("2562048h", "duration out of range"), ("-9223372036.854775809s", "duration out of range"),
+    ("9" * 5000 + "s", "duration out of range"), ("1s" * 65, "more than 64 parts"),
 ])
 def test_parse_duration_errors(text: str, message: str) -> None:
     with raises(message):
@@ -450,13 +454,28 @@ def test_civil_day_numbers_round_trip(days: int) -> None:
     ("Invalid/Zone", "invalid time zone 'Invalid/Zone'"), ("utc", "invalid time zone"),
     ("/etc/passwd", "invalid time zone"), ("../../etc/passwd", "invalid time zone"),
     ("Local", "invalid time zone"), ("+0530", "invalid time zone"),
-    ("+24:00", "invalid time zone offset"), ("-05:60", "invalid time zone offset"),
-    ("+5:3", "invalid time zone offset"), ("a:b", "invalid time zone offset"),
-    ("+05:30:00", "invalid time zone offset"),
+    ("-05:60", "minutes must be 0..59"), ("+05:-30", "minutes must be 0..59"),
+    ("a:b", "invalid time zone offset"), ("+05:30:00", "invalid time zone offset"),
+    ("05:", "invalid time zone offset"), (":30", "invalid time zone offset"),
+    ("+\u0665:00", "invalid time zone offset"), ("+2562048:00", "offset '\\+2562048:00': out of range"),
 ])
 def test_bad_time_zones(tz: str, message: str) -> None:
     with raises(message):
         call("getHours", ts(FEB13), tz)
+
+
+@pytest.mark.parametrize(("tz", "seconds"), [
+    # issue 8 F5: cel-go (common/types/timestamp.go, timeZone) reads the hours and minutes of
+    # a fixed offset with strconv.Atoi, so any hour count is an offset, and a leading '-'
+    # makes the minutes count west too; CEL C++ computes these as well.
+    ("+24:00", 86400), ("24:00", 86400), ("-25:30", -91800), ("+99:59", 359940),
+    ("+1:5", 3900), ("+5:3", 18180), ("-0:30", -1800), ("+5:+30", 19800),
+    ("+2562047:00", 2562047 * 3600),
+])
+def test_fixed_offsets_are_computed_like_cel_go(tz: str, seconds: int) -> None:
+    assert T.utc_offset_seconds(ts(FEB13), tz) == seconds
+    local = ts(FEB13).nanos // S + seconds
+    assert call("getHours", ts(FEB13), tz) == local % 86400 // 3600
 
 
 @pytest.mark.parametrize(("zone", "shown"), [(5, "int"), (None, "null_type")])

@@ -23,7 +23,7 @@ def limit_error(expression: str, limits: Limits = DEFAULTS) -> CompileError:
 
 def test_defaults_are_the_documented_ones() -> None:
     assert DEFAULTS == Limits(max_length=16 * 1024, max_depth=64, max_nodes=4096,
-                              max_iterations=100_000, max_regex_length=1024)
+                              max_cost=50_000, cost_input_size=100, max_regex_length=1024)
     with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULTS.max_depth = 1  # type: ignore[misc]
 
@@ -124,7 +124,7 @@ def test_node_count_limit_is_configurable() -> None:
     assert err.message == "expression has more than 5 nodes"
 
 
-# ------------------------------------------------------------------ comprehension budget
+# ------------------------------------------------------------------ cost budget
 
 BIG = {"event": {"l": list(range(1000))}, "async": {}}
 
@@ -134,33 +134,39 @@ BUDGET_BUSTERS = [
     "event.l.map(x, event.l.map(y, y)).size() > 0",
     "event.l.filter(x, event.l.exists_one(y, y == x)).size() > 0",
     "event.l.all(x, event.l.all(y, event.l.all(z, true)))",
+    "event.l.all(x, x in event.l)",  # `in` scans the list: 1,000 x 1,000 element tests
+    "event.l.all(x, event.l == event.l)",  # list equality compares every element
 ]
 
 
 @pytest.mark.parametrize("expression", BUDGET_BUSTERS)
-def test_comprehension_budget_stops_nested_loops(expression: str) -> None:
+def test_budget_stops_work_that_grows_with_the_data(expression: str) -> None:
     prog = matcher.compile(expression)
-    with pytest.raises(EvalError, match="exceeded its budget of 100000 comprehension "
-                                        "iterations"):
+    with pytest.raises(matcher.EvaluationAborted, match="exceeded its cost budget of 50000 units"):
         prog.evaluate(BIG)
     result = prog.try_evaluate(BIG)
     assert isinstance(result, EvalError) and "budget" in result.message
 
 
 def test_budget_is_per_evaluation_and_exact() -> None:
-    prog = matcher.compile("[1, 2, 3].all(x, x > 0)", limits=Limits(max_iterations=3))
-    assert prog.evaluate({}) is True
+    # Each iteration costs 1 + the 2 nodes of `x > 0` (see _cost.iteration_cost).
+    prog = matcher.compile("[1, 2, 3].all(x, x > 0)", limits=Limits(max_cost=9))
+    assert prog.measure({}) == (True, 9)
     assert prog.evaluate({}) is True  # a fresh budget each time
-    short = matcher.compile("[1, 2, 3].all(x, x > 0)", limits=Limits(max_iterations=2))
-    with pytest.raises(EvalError, match="budget of 2 comprehension iterations"):
+    short = matcher.compile("[1, 2, 3].all(x, x > 0)", limits=Limits(max_cost=8))
+    with pytest.raises(EvalError, match="budget of 8 units"):
         short.evaluate({})
 
 
-def test_budget_counts_every_macro_together() -> None:
+def test_budget_counts_every_macro_together_and_no_operator_absorbs_it() -> None:
     expression = "[1, 2].exists(x, x == 2) && [1, 2].exists(y, y == 2)"
-    assert matcher.compile(expression, limits=Limits(max_iterations=4)).evaluate({}) is True
-    with pytest.raises(EvalError, match="budget of 3"):
-        matcher.compile(expression, limits=Limits(max_iterations=3)).evaluate({})
+    assert matcher.compile(expression, limits=Limits(max_cost=12)).evaluate({}) is True
+    with pytest.raises(matcher.EvaluationAborted, match="budget of 11"):
+        matcher.compile(expression, limits=Limits(max_cost=11)).evaluate({})
+    # An error value would be absorbed by `|| true`; running out of budget is not.
+    for absorbing in (f"({expression}) || true", f"[1].exists(z, {expression}) || true"):
+        with pytest.raises(matcher.EvaluationAborted):
+            matcher.compile(absorbing, limits=Limits(max_cost=11)).evaluate({})
 
 
 def test_nested_loops_within_budget_finish() -> None:
@@ -169,12 +175,82 @@ def test_nested_loops_within_budget_finish() -> None:
     assert prog.evaluate(small) is True
 
 
-# ------------------------------------------------------------------ regex
-# Limits.max_regex_length is declared but matches() does not enforce it (reported, not tested).
+def doubling(levels: int) -> str:
+    """issue 9's example: each level doubles a string, `size(a{levels})` at the bottom."""
+    text = f"size(a{levels}) > 0"
+    for i in range(levels, 0, -1):
+        text = f"[a{i - 1} + a{i - 1}].map(a{i}, {text})"
+    return f"['ab'].map(a0, {text})"
 
-def test_invalid_regex_is_an_eval_error() -> None:
-    result = matcher.compile("'a'.matches('[')").try_evaluate({})
+
+def test_doubling_strings_stop_within_a_bounded_allocation() -> None:
+    import tracemalloc
+
+    expression = doubling(40)
+    assert len(expression) < 1000
+    prog = matcher.compile(expression)
+    tracemalloc.start()
+    try:
+        result = prog.try_evaluate({})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(result, matcher.EvaluationAborted)
+    # 50,000 units buy at most 400,000 characters: a few MB, not the 2 GB it used to take.
+    assert peak < 8 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize(("expression", "units"), [
+    ("event.s + event.s == ''", 1 + 2000 // 8),  # one string of 2,000 characters built
+    ("size(event.l + event.l) == 0", 1 + 2000 // 8),  # a list of 2,000 built
+    ("0 in event.l", 2 * 1000),  # one scan of 1,000 elements (2 units each)
+    ("event.l == event.l", 2 * 1000),  # equal lists: every element pair compared
+    ("bytes(event.s) == b''", 1 + 1000 // 8),  # a copy
+    ("event.t.contains('z')", 10_000 // 32),  # a search past the first 1,024 characters
+    ("event.t.matches('z')", 10_000 // 32),
+    ("event.t.matches(event.p)", 10_000 // 32),
+])
+def test_values_built_and_scanned_are_charged_by_size(expression: str, units: int) -> None:
+    data = {"event": {"s": "x" * 1000, "l": [1] * 1000, "t": "x" * 10_000, "p": "z"},
+            "async": {}}
+    _, spent = matcher.compile(expression).measure(data)
+    assert spent == units
+    with pytest.raises(matcher.EvaluationAborted):
+        matcher.compile(expression, limits=Limits(max_cost=units - 1)).evaluate(data)
+
+
+def test_literal_sized_work_costs_nothing_at_run_time() -> None:
+    # Sizes fixed by the expression are bounded by its length: no budget is even created.
+    for expression in ("event.x in [1, 2, 3]", "event.x + 1 > 2", "'a' == event.y",
+                       "event.userId == 'u' && event.amount > 100", "event.y.contains('a')",
+                       "event.y.matches('^a')"):
+        prog = matcher.compile(expression)
+        assert "budget = [" not in prog.source, expression
+        assert prog.measure({"event": {"x": 1, "y": "a", "userId": "u", "amount": 1}})[1] == 0
+
+
+# ------------------------------------------------------------------ regex
+
+def test_invalid_constant_regex_is_a_positioned_compile_error() -> None:
+    with pytest.raises(CompileError) as info:
+        matcher.compile("'a'.matches('[')")
+    assert info.value.column == 13 and "invalid regular expression '['" in info.value.message
+    # A pattern only known at run time is still an evaluation error.
+    result = matcher.compile("'a'.matches(event.p)").try_evaluate({"event": {"p": "["}})
     assert isinstance(result, EvalError) and "invalid regular expression" in result.message
+
+
+def test_regex_length_limit() -> None:
+    with pytest.raises(CompileError, match="regular expression is 1025 characters long"):
+        matcher.compile(f"'a'.matches('{'a' * 1025}')")
+    result = matcher.compile("'a'.matches(event.p)").try_evaluate({"event": {"p": "a" * 1025}})
+    assert isinstance(result, EvalError) and "the limit is 1024" in result.message
+
+
+def test_invalid_regex_in_a_known_shape_is_still_a_compile_error() -> None:
+    matcher.compile("event.s.matches('^a+$')")  # the shape is now cached
+    with pytest.raises(CompileError, match="invalid regular expression"):
+        matcher.compile("event.s.matches('^a+($')")
 
 
 # ------------------------------------------------------------------ hostile input

@@ -186,7 +186,7 @@ LITERALS = [
     ("'\\u00e9\\U0001F600'", "é\U0001F600"), ("'é'", "é"),
     ("b'abc'", b"abc"), ("B\"x\"", b"x"), ("b'\\xff\\377\\000'", b"\xff\xff\x00"),
     ("b'é'", "é".encode()),
-    ("br'\\x'", b"\\x"), ("Rb'\\n'", b"\\n"), ("b'''a\nb'''", b"a\nb"),
+    ("br'\\x'", b"\\x"), ("BR'\\n'", b"\\n"), ("b'''a\nb'''", b"a\nb"),
     ("true", True), ("false", False), ("null", None),
 ]
 

@@ -196,6 +196,36 @@ def test_explain_without_a_trigger_keeps_event_symbolic(
     assert "  access: hash async.data.id == event.data.id" in out.splitlines()
 
 
+def test_explain_without_a_trigger_says_what_the_plan_depends_on(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "explain", "async.data.tag in event.data.tags")
+    lines = out.splitlines()
+    assert status == 0 and lines[-5:] == [
+        "without --trigger every event value is taken to be a string; the plan depends on:",
+        "  event.data.tags:",
+        "    string, int, double, true, false, null, map: scan (always evaluated)",
+        "    list: hash async.data.tag in event.data.tags",
+        "    missing: never fires",
+    ]
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("async.data.count + 1", "a rule must be a bool expression, but this one is int"),
+    ("async.data.s.startWith('a')", "did you mean startsWith?"),
+    ("async.data.a = 1", "did you mean '=='?"),
+])
+def test_validate_refuses_rules_that_can_never_fire_with_hints(
+        capsys: pytest.CaptureFixture[str], expression: str, message: str) -> None:
+    status, out, err = run(capsys, "validate", expression)
+    assert (status, out) == (1, "") and message in err
+
+
+def test_validate_prints_type_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "validate", 'async.data.amount > "100"')
+    assert status == 0
+    assert '  warning: async.data.amount > "100" compares async.data.amount with a string' in out
+
+
 def test_explain_never_fires_and_always_evaluated(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "explain", "event.data.userId == 'u1'",
                     "--trigger", '{"data": {"userId": "u2"}}')

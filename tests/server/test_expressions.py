@@ -80,3 +80,77 @@ def test_exact_integers_survive_to_the_decision(engine: Engine) -> None:
     exact = Event("", "orders/cancelled", T0, json.dumps({"orderId": big}))
     (d,) = engine.publish_events("prod", [exact])[1]
     assert d.function_cancelled_event["data"]["event"]["data"]["orderId"] == big
+
+
+# ------------------------------------------------------------------ rules that can never fire
+# (issue 8: validate said OK and RegisterRun said stored for all of these)
+
+NEVER_FIRE = [
+    ("async.data.count + 1", "a rule must be a bool expression, but this one is int"),
+    ('async.data.email.matches("([a-z")', "invalid regular expression '([a-z'"),
+    ("async.data.l.exists(x, async.data.l.exists(y, async.data.l.exists(z, x == y)))",
+     "the rule's estimated cost is 7,172,014 units, over the limit of 50,000"),
+]
+
+
+@pytest.mark.parametrize(("expression", "message"), NEVER_FIRE)
+def test_validate_refuses_a_rule_that_can_never_fire(expression: str, message: str) -> None:
+    v = expressions.validate(expression, "cancel_if")
+    (err,) = v.errors
+    assert not v.valid and message in err["message"] and "^" in err["rendered"]
+
+
+@pytest.mark.parametrize(("expression", "message"), NEVER_FIRE)
+def test_registration_refuses_it_naming_the_field(engine: Engine, expression: str,
+                                                  message: str) -> None:
+    rules = (Rule("tasks/reminder.deleted", condition=expression),)
+    with pytest.raises(InvalidExpression) as info:
+        engine.register_run(run_request("r1", rules=rules))
+    assert str(info.value).startswith("cancel_on[0].if: invalid expression")
+    assert message in str(info.value)
+    assert engine.store.count("runs") == 0
+
+
+def test_registration_returns_the_rule_warnings(engine: Engine) -> None:
+    rules = (Rule("tasks/reminder.deleted", match="data.reminderId",
+                  condition='async.data.amount > "100"'),)
+    res = engine.register_run(run_request("r1", rules=rules))
+    (warning,) = res.warnings
+    assert warning.startswith('cancel_on[0].if: async.data.amount > "100" compares '
+                              "async.data.amount with a string")
+    assert res.status == "registered"
+
+
+def test_validate_warns_about_types_and_about_event_sizes() -> None:
+    v = expressions.validate("async.data.items.exists(i, i.qty > '2')", "cancel_if")
+    assert v.valid and len(v.warnings) == 2
+    assert "compares i.qty with a string" in v.warnings[0]
+    assert "more than about 6,400 elements" in v.warnings[1]
+
+
+def test_bulk_condition_that_can_never_be_a_bool_is_refused() -> None:
+    v = expressions.validate("size(event.data.items)", "bulk_if")
+    assert not v.valid and "must be a bool expression" in v.errors[0]["message"]
+
+
+def test_explain_without_a_trigger_says_what_the_plan_depends_on() -> None:
+    out = expressions.explain(Rule("tasks/reminder.deleted", match="data.reminderId"))
+    # It used to explain an empty made-up trigger: "never_fires" for every match rule.
+    assert out["status"] == "stored" and out["access"] == [
+        "hash async.data.reminderId == event.data.reminderId"]
+    (dependence,) = out["explain"]["depends_on"]
+    assert dependence["value"] == "event.data.reminderId"
+    assert {"when": ["missing"], "access": ["never fires"]} in dependence["plans"]
+    assert "depends_on" in out["reason"]
+
+
+def test_explain_without_a_trigger_of_a_rule_that_never_fires() -> None:
+    out = expressions.explain(Rule("x/y", condition="async.data.a == 1 && false"))
+    assert out["status"] == "never_fires" and out["reason"] == ""
+
+
+def test_evaluate_reports_an_exhausted_budget_as_an_error() -> None:
+    doubling = "['ab'].map(a0, " + "".join(
+        f"[a{i} + a{i}].map(a{i + 1}, " for i in range(40)) + "size(a40) > 0" + ")" * 41
+    out = expressions.evaluate(doubling)
+    assert out["result"] is None and "exceeded its cost budget of 50000 units" in out["error"]
