@@ -13,6 +13,7 @@ arguments click passes through, so their options, help and exit codes are unchan
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import json
 import logging
@@ -80,13 +81,33 @@ def _serve(**values: Any) -> int:
         log.debug("start-up failed", exc_info=True)
         click.echo(f"cancelmatch serve: cannot start: {exc}", err=True)
         return USAGE_ERROR
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: what a stuck server is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda s, f: stop.set())
-    stop.wait()
+    # Wait in short slices: Linux may deliver SIGTERM to any thread, and then nothing wakes
+    # a main thread blocked in an untimed wait to run the Python handler (seen: a server
+    # that never stopped). Each slice's end runs the pending handler.
+    while not stop.wait(0.2):
+        pass
     log.info("shutting down", extra={"grace_s": service.config.grace_s})
     service.stop()
+    # Shutdown is bounded: a thread still busy this long after stop() is a defect, shown
+    # with every thread's stack rather than leaving the process to hang until SIGKILL.
+    watchdog = threading.Timer(STOP_WATCHDOG_S, _stuck_at_exit)
+    watchdog.daemon = True
+    watchdog.start()
     return 0
+
+
+STOP_WATCHDOG_S = 15.0
+
+
+def _stuck_at_exit() -> None:
+    log.error("threads still running %.0f s after shutdown; exiting anyway", STOP_WATCHDOG_S)
+    faulthandler.dump_traceback(all_threads=True)
+    os._exit(3)
 
 
 cli.add_command(click.Command(

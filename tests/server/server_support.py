@@ -113,7 +113,13 @@ class ServerProcess:
         """SIGTERM and wait for a clean exit; returns the exit status."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=60)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)  # every thread's stack, into the log
+            time.sleep(1)
+            raise AssertionError("the server did not stop within 60 s after SIGTERM; its "
+                                 f"threads:\n{self.log_path.read_text()[-12000:]}") from None
 
     def kill9(self) -> None:
         assert self.proc is not None
