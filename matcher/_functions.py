@@ -20,6 +20,7 @@ from typing import Any
 
 import re2
 
+from matcher._caches import put_bounded
 from matcher._errors import EvalError
 from matcher._runtime import size, type_name
 from matcher._timefuncs import (
@@ -105,9 +106,7 @@ def compile_regex(pattern: str) -> Any:
         raise EvalError(f"invalid regular expression {_show(pattern)}: {detail}") from None
     except UnicodeError:
         raise EvalError(f"invalid regular expression {_show(pattern)}: invalid UTF-8") from None
-    if len(_REGEX_CACHE) >= _REGEX_CACHE_SIZE:
-        _REGEX_CACHE.pop(next(iter(_REGEX_CACHE)))
-    _REGEX_CACHE[pattern] = compiled
+    put_bounded(_REGEX_CACHE, pattern, compiled, _REGEX_CACHE_SIZE)
     return compiled
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import _ast as A
 from ._access import Access, describe
+from ._caches import put_bounded
 from ._index_filing import access_holds, fill
 from ._index_strings import ContainsTable, SizeTable, SuffixTable
 from ._index_tables import (
@@ -140,9 +141,7 @@ class ListenerIndex:
 
             check_rule(tree, expression, frozenset({"event", "async"}))
             rule = split_rule(expression, tree)
-            if len(self._rules) >= self.MAX_RULES:
-                self._rules.pop(next(iter(self._rules)))
-            self._rules[expression] = rule
+            put_bounded(self._rules, expression, rule, self.MAX_RULES)
         return rule
 
     def add(self, listener_id: str, *, event: str, expression: str, trigger: dict[str, Any],

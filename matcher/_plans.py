@@ -13,6 +13,7 @@ from typing import Any
 
 from . import _ast as A
 from ._access import SCAN, Access, choose
+from ._caches import put_bounded
 from ._interpolate import Rule, bind_values, signature, specialize
 from ._normalize import Clause, TooManyClauses, atom_expr, dnf
 from ._program import factory_for
@@ -101,9 +102,7 @@ class PlanCache:
         plan = self._plans.get(key)
         if plan is None:
             plan = self._build(rule, key[1])
-            if len(self._plans) >= self.MAX_ENTRIES:
-                self._plans.pop(next(iter(self._plans)))
-            self._plans[key] = plan
+            put_bounded(self._plans, key, plan, self.MAX_ENTRIES)
         return plan
 
     def _build(self, rule: Rule, sig: tuple[Any, ...]) -> Plan:

@@ -16,6 +16,7 @@ from . import _ast as A
 from . import _charged as C
 from . import _cost
 from . import _runtime as R
+from ._caches import put_bounded
 from ._checker import Type, check
 from ._codegen import CEL_ERRORS, CodeGenerator
 from ._errors import EvalError, EvaluationAborted
@@ -132,9 +133,7 @@ class _CodeCache:
             scope = dict(ns)
             exec(builtins.compile(source, "<cel>", "exec"), scope)
             make = scope["_make"]
-            if len(self._factories) >= self.MAX_ENTRIES:
-                self._factories.pop(next(iter(self._factories)))
-            self._factories[key] = make
+            put_bounded(self._factories, key, make, self.MAX_ENTRIES)
         return make
 
 

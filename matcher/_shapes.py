@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ._ast import Literal
+from ._caches import put_bounded
 from ._errors import EvalError
 from ._limits import DEFAULT_LIMITS, Limits
 from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
@@ -145,12 +146,11 @@ class ShapeCache:
         fast_recipe = tuple((ordinal[i], neg) for i, neg in recipe)
         make = CODE_CACHE.factory(program.source, limits)
         tkey = (variables, _limits_key(limits))
-        if tkey not in self._tables and len(self._tables) >= self.MAX_TABLES:
-            self._tables.pop(next(iter(self._tables)))
-        table = self._tables.setdefault(tkey, (limits, {}))[1]
-        if len(table) >= self.MAX_ENTRIES:
-            table.pop(next(iter(table)))
-        table[key] = (make, fast_recipe, program.source)
+        entry = self._tables.get(tkey)
+        if entry is None:
+            entry = (limits, {})
+            put_bounded(self._tables, tkey, entry, self.MAX_TABLES)
+        put_bounded(entry[1], key, (make, fast_recipe, program.source), self.MAX_ENTRIES)
 
     def lookup(self, text: str, variables: frozenset[str], limits: Limits) -> Any:
         """A Program for ``text`` if its shape is known and its literals are valid.

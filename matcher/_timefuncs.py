@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from matcher._caches import put_bounded
 from matcher._errors import EvalError
 from matcher._values import (
     INT64_MAX,
@@ -214,9 +215,7 @@ def _zone(name: str) -> tzinfo:
     except (KeyError, ValueError, OSError, UnicodeError):
         raise EvalError(f"invalid time zone {_show(name)}: expected an IANA name "
                         "like 'America/Los_Angeles' or an offset like '+05:30'") from None
-    if len(_ZONE_CACHE) >= _ZONE_CACHE_SIZE:
-        _ZONE_CACHE.pop(next(iter(_ZONE_CACHE)))
-    _ZONE_CACHE[name] = zone
+    put_bounded(_ZONE_CACHE, name, zone, _ZONE_CACHE_SIZE)
     return zone
 
 
