@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher import compile
-from matcher import _functions
+from matcher import _functions, compile
 from matcher._caches import put_bounded
 
 THREADS = 8
