@@ -367,12 +367,12 @@ def key_event(table: str) -> st.SearchStrategy[dict[str, Any]]:
 # compared with each other, and formulas wider than the index's 16-clause DNF cap. Kept
 # apart from the strategies above, which the index branch extends for numeric keys.
 #
-# Integers beyond +-2**53 stay out of these values: where an event's integer meets an index
-# key near 2**53 the index branch owns the fix (issue 8 I1) and its own key tables test it;
-# the doubles at those boundaries are here, as are -0.0, NaN, uint64, "" and non-ASCII.
+# Integers at and beyond +-2**53 (where a double stops being exact, issue 8 I1) are here
+# next to the doubles at those boundaries, as are -0.0, NaN, uint64, "" and non-ASCII.
 
 WIDE_SCALARS: list[Any] = [
     0, 1, -1, 2, 1.0, 1.5, -0.0, NAN, 2.0**53, -(2.0**53), 2.0**63, 1e300, UInt(0), UInt(1),
+    2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, -(2**63), UInt(2**53 + 1),
     UInt(2**64 - 1), True, False, None, "", "a", "x", "\u00e9", "\U0001f600", "a\u0000b",
 ]
 WIDE_VALUES: list[Any] = WIDE_SCALARS + [
