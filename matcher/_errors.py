@@ -49,6 +49,22 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
+SOURCE_WINDOW = 120
+"""Longest source line shown under an error; a longer one (rules may be 16 KiB on one
+line) is cut to the part around the caret, each cut marked with an ellipsis."""
+
+
+def _window(src: str, at: int) -> tuple[str, int]:
+    """The shown part of ``src`` and the caret's column within it (0-based)."""
+    if len(src) <= SOURCE_WINDOW:
+        return src, at
+    half = SOURCE_WINDOW // 2
+    start = max(0, min(at - half, len(src) - SOURCE_WINDOW))
+    end = start + SOURCE_WINDOW
+    shown = ("…" if start else "") + src[start:end] + ("…" if end < len(src) else "")
+    return shown, at - start + (1 if start else 0)
+
+
 class CompileError(MatcherError):
     """A syntax or check error at a position in the expression.
 
@@ -71,7 +87,8 @@ class CompileError(MatcherError):
         prefix = f"{self.kind}: " if self.kind else ""
         lines = self.expression.split("\n")
         src = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
-        caret = "." * (self.column - 1) + "^"
+        src, dots = _window(src, self.column - 1)
+        caret = "." * dots + "^"
         return f"ERROR: <input>:{self.line}:{self.column}: {prefix}{self.message}\n | {src}\n | {caret}"
 
     def to_dict(self) -> dict[str, object]:

@@ -44,6 +44,24 @@ def test_end_of_input_renders_exactly_like_cel_go() -> None:
     assert (err.line, err.column, err.offset) == (1, 22, 21)
 
 
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_a_long_line_is_shown_around_the_caret_only(where: str) -> None:
+    """A 16 KiB rule on one line must not come back whole in every error message."""
+    filler = " && ".join(f"async.data.f{i} == {i}" for i in range(250))  # 6 KiB
+    expression = {"start": "async.data.x === 1 && " + filler,
+                  "middle": filler + " && async.data.x === 1 && " + filler,
+                  "end": filler + " && async.data.x === 1"}[where]
+    err = error_of(expression)
+    _, source, caret = str(err).split("\n")
+    assert len(source) <= 3 + matcher._errors.SOURCE_WINDOW + 2
+    assert source.startswith(" | …") == (where != "start")
+    assert source.endswith("…") == (where != "end")
+    # the caret stands under the very character the error names, in its context
+    assert source[len(caret) - 12:len(caret)] == expression[err.offset - 11:err.offset + 1]
+    assert expression[err.offset - 11:err.offset + 1] == "async.data.x ==="[-12:]
+
+
 SYNTAX_ERRORS = [
     # expression, line, column, message fragment
     ("event.data.userId ==", 1, 21, "mismatched input '<EOF>' expecting {"),
