@@ -139,7 +139,8 @@ def _scaling(scaling: list[dict[str, Any]], spread: dict[str, Any]) -> list[str]
     out = ["## Match latency vs pending listeners", "", "![scaling plot](scaling.png)", ""]
     for result in scaling:
         out += [f"### {result['title']}", ""]
-        ex = result.get("access_examples", {}).get("l-0")
+        examples = result.get("access_examples", {})
+        ex = examples.get("run-00000000/0") or examples.get("l-0")  # older results: l-0
         if ex:
             out += [
                 f"Residual of listener 0: `{ex['residual']}`; access: "

@@ -96,7 +96,9 @@ def _spec(
     atoms: tuple[Atom, ...],
     slow: bool = False,
 ) -> ListenerSpec:
-    return ListenerSpec(f"l-{i}", f"run-{i:08d}", name, expression, _trigger(i, data), atoms, slow)
+    # Ids as the service names them (run id / rule index): the index keeps them as numbers.
+    run_id = f"run-{i:08d}"
+    return ListenerSpec(f"{run_id}/0", run_id, name, expression, _trigger(i, data), atoms, slow)
 
 
 def _equality() -> Workload:

@@ -30,7 +30,15 @@ from ._index_tables import (
     slot_remove,
 )
 from ._interpolate import Rule, bind_values, split_rule
-from ._listener import AddResult, ClauseEntry, Listener, Match, MultiListener
+from ._listener import (
+    SUFFIXES,
+    AddResult,
+    ClauseEntry,
+    Listener,
+    Match,
+    MultiListener,
+    derived_key,
+)
 from ._parser import parse
 from ._plans import PLANS, Plan, _conjunction, residual_text
 from ._unparse import unparse
@@ -114,10 +122,14 @@ class ListenerIndex:
     """
 
     def __init__(self) -> None:
+        # Listeners named f"{run_id}/{n}" (every listener of the service) are found through
+        # their run in _by_run, saving the id string and a dict entry each (~100 bytes of
+        # ~430); any other id is kept in _by_id as well.
         self._by_id: dict[str, Listener] = {}
         self._by_run: dict[str, Any] = {}
+        self._count = 0
         self._buckets: dict[tuple[str, str], _Bucket] = {}
-        self._expiry: dict[int, dict[str, Listener]] = {}
+        self._expiry: dict[int, dict[Listener, None]] = {}
         self._expiry_heap: list[int] = []
         self._rules: dict[str, Rule] = {}
 
@@ -125,13 +137,32 @@ class ListenerIndex:
     """Distinct rule texts kept parsed. A deployment has a few per function."""
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return self._count
 
     def __contains__(self, listener_id: object) -> bool:
-        return listener_id in self._by_id
+        return type(listener_id) is str and self._find(listener_id) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._by_id))
+        """Every listener id, run by run (runs in the order their first listener came)."""
+        return iter([x.id for runs in list(self._by_run.values())
+                     for x in (runs if type(runs) is list else (runs,))])
+
+    def _find(self, listener_id: str) -> Listener | None:
+        listener = self._by_id.get(listener_id)
+        if listener is not None:
+            return listener
+        run_id = listener_id.rpartition("/")[0]
+        runs = self._by_run.get(run_id) if run_id else None
+        if runs is None:
+            return None
+        key = derived_key(listener_id, run_id)
+        if key is None:
+            return None
+        found: Listener
+        for found in (runs if type(runs) is list else (runs,)):
+            if found.key == key and type(found.key) is int:
+                return found
+        return None
 
     def _rule(self, expression: str) -> Rule:
         rule = self._rules.get(expression)
@@ -159,23 +190,25 @@ class ListenerIndex:
                 and (run_started_at is None or type(run_started_at) is int)):
             _check_args(listener_id, event, expression, trigger, run_id, env, expires_at,
                         run_started_at)
-        if listener_id in self._by_id:
+        if self._find(listener_id) is not None:
             return AddResult(listener_id, "duplicate")
+        key = derived_key(listener_id, run_id)
         rule = self._rules.get(expression) or self._rule(expression)
         values = rule.evaluate_holes(trigger)
         plan = PLANS.plan_for(rule, values)
         clauses = plan.clauses
         listener: Listener
         if len(clauses) == 1:
-            listener = Listener(listener_id, run_id, trigger.get("id"), None, plan, values,
-                                expires_at, run_started_at)
+            listener = Listener(listener_id if key is None else key, run_id, trigger.get("id"),
+                                None, plan, values, expires_at, run_started_at)
             filed = fill(listener, clauses[0], rule.text, values)
             if filed is None:
                 return AddResult(listener_id, "never_fires", _never_reason(rule, values), plan, values)
             placed: list[tuple[Any, Any]] = [(listener, filed)]
         else:
-            multi = listener = MultiListener(listener_id, run_id, trigger.get("id"), None, plan,
-                                             values, expires_at, run_started_at)
+            multi = listener = MultiListener(listener_id if key is None else key, run_id,
+                                             trigger.get("id"), None, plan, values, expires_at,
+                                             run_started_at)
             placed = []
             for i, cp in enumerate(clauses):
                 entry = ClauseEntry(listener, i)
@@ -190,7 +223,9 @@ class ListenerIndex:
 
     def _store(self, listener: Listener, env: str, event: str,
                placed: list[tuple[Any, tuple[Access, Any]]]) -> None:
-        self._by_id[listener.id] = listener
+        if type(listener.key) is str:
+            self._by_id[listener.key] = listener
+        self._count += 1
         prev = self._by_run.get(listener.run_id)
         if prev is None:
             self._by_run[listener.run_id] = listener
@@ -210,13 +245,20 @@ class ListenerIndex:
             if group is None:
                 group = self._expiry[slot] = {}
                 heapq.heappush(self._expiry_heap, slot)
-            group[listener.id] = listener
+            group[listener] = None
 
     def remove(self, listener_id: str) -> bool:
         """Remove one listener. Complexity: O(c) for its c clauses (ranges: O(log n + n))."""
-        listener = self._by_id.pop(listener_id, None)
+        listener = self._find(listener_id) if type(listener_id) is str else None
         if listener is None:
             return False
+        self._remove(listener)
+        return True
+
+    def _remove(self, listener: Listener) -> None:
+        if type(listener.key) is str:
+            del self._by_id[listener.key]
+        self._count -= 1
         runs = self._by_run.get(listener.run_id)
         if type(runs) is list:
             runs.remove(listener)
@@ -234,20 +276,19 @@ class ListenerIndex:
             slot = listener.expires_at // _EXPIRY_SLOT_MS
             group = self._expiry.get(slot)
             if group is not None:
-                group.pop(listener.id, None)
+                group.pop(listener, None)
                 if not group:
                     del self._expiry[slot]  # its heap entry is skipped when popped
-        return True
 
     def remove_run(self, run_id: str) -> int:
         """Remove every listener of a run; returns how many there were."""
         runs = self._by_run.get(run_id)
         if runs is None:
             return 0
-        ids = [x.id for x in runs] if type(runs) is list else [runs.id]
-        for lid in ids:
-            self.remove(lid)
-        return len(ids)
+        listeners = list(runs) if type(runs) is list else [runs]
+        for x in listeners:
+            self._remove(x)
+        return len(listeners)
 
     def listeners_of_run(self, run_id: str) -> list[str]:
         runs = self._by_run.get(run_id)
@@ -269,7 +310,7 @@ class ListenerIndex:
 
     def test(self, listener_id: str, event: dict[str, Any], env: str | None = None) -> bool:
         """Would ``event`` fire this listener (same guards as match)? For late listeners."""
-        listener = self._by_id.get(listener_id)
+        listener = self._find(listener_id)
         if listener is None or event.get("name") != listener.event:
             return False
         if env is not None and env != listener.env:
@@ -283,7 +324,7 @@ class ListenerIndex:
         the keys for some clause. None when some clause is not a hash lookup (or the
         listener does not exist): then no such shortcut exists.
         """
-        listener = self._by_id.get(listener_id)
+        listener = self._find(listener_id)
         if listener is None:
             return None
         out = []
@@ -313,10 +354,10 @@ class ListenerIndex:
         while heap and heap[0] * _EXPIRY_SLOT_MS <= now_ms:
             slot = heap[0]
             group = self._expiry.get(slot, {})
-            for lid, listener in list(group.items()):
+            for listener in list(group):
                 if listener.expires_at is not None and listener.expires_at < now_ms:
-                    self.remove(lid)
-                    removed.append(lid)
+                    self._remove(listener)
+                    removed.append(listener.id)
             if slot in self._expiry:  # some not yet expired: look again later
                 break
             heapq.heappop(heap)
@@ -325,7 +366,7 @@ class ListenerIndex:
     def explain(self, listener_id: str) -> dict[str, Any]:
         """The listener's residual, DNF clauses and how each is filed for this listener
         (a clause that can never hold for its trigger is not filed at all)."""
-        listener = self._by_id.get(listener_id)
+        listener = self._find(listener_id)
         if listener is None:
             raise KeyError(f"no listener with id {listener_id!r}")
         values = listener.hole_values()
@@ -349,14 +390,16 @@ class ListenerIndex:
         """Verify the index invariants (tests call this after mutations)."""
         total = 0
         for lid, listener in self._by_id.items():
-            assert listener.id == lid
-            runs = self._by_run[listener.run_id]
-            assert listener is runs or (type(runs) is list and listener in runs)
+            assert listener.key == lid and type(listener.key) is str
+        everyone = [x for r in self._by_run.values() for x in (r if type(r) is list else (r,))]
+        assert len(everyone) == len({id(x) for x in everyone}) == self._count
+        assert len({x.id for x in everyone}) == self._count  # ids are unique
+        for listener in everyone:
+            assert self._find(listener.id) is listener, listener.id
+            assert (type(listener.key) is str) == (listener.id in self._by_id)
             assert self._buckets[listener.bucket.key] is listener.bucket
             assert len(listener.entries()) >= 1
             total += len(listener.entries())
-        n_run = sum(len(r) if type(r) is list else 1 for r in self._by_run.values())
-        assert n_run == len(self._by_id), (n_run, len(self._by_id))
         assert sum(b.count for b in self._buckets.values()) == total
         for key, b in self._buckets.items():
             assert b.count > 0 and b.key == key, key
@@ -367,8 +410,8 @@ class ListenerIndex:
                 getattr(table, "_check", lambda: None)()
         for slot, group in self._expiry.items():
             assert group and slot in self._expiry_heap
-            for lid, listener in group.items():
-                assert self._by_id.get(lid) is listener
+            for listener in group:
+                assert self._find(listener.id) is listener
 
 
 _INTERNED: dict[str, str] = {}
@@ -394,7 +437,10 @@ def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]
     if len(candidates) == 1:
         c = candidates[0]
         lone = c.listener
-        return [Match(lone.id, lone.run_id)] if _fires(c, lone, ts, eid, act) else []
+        if not _fires(c, lone, ts, eid, act):
+            return []
+        key = lone.key  # the id property, inlined: this is the hot path
+        return [Match(key if type(key) is str else lone.run_id + SUFFIXES[key], lone.run_id)]
     best: dict[str, Listener] = {}
     for c in candidates:
         listener = c.listener

@@ -25,16 +25,18 @@ class Listener:
     The listener is itself the entry filed in the tables (``verify`` is its clause's
     verifier). ``bucket`` is the (environment, event name) bucket it is filed in; with a
     one-hole rule ``values`` holds that trigger value bare (see ``hole_values``).
-    Size: 9 slots, 104 bytes.
+    ``key`` is the listener id, or — when the id is ``f"{run_id}/{n}"`` for a small ``n``,
+    as the service names every listener — just ``n`` (see ``derived_key``): the id string
+    is then built on demand, not kept. Size: 9 slots, 104 bytes.
     """
 
     # The fields match() reads come first: they share the record's first cache line.
-    __slots__ = ("expires_at", "started_at", "trigger_id", "verify", "id", "run_id",
+    __slots__ = ("expires_at", "started_at", "trigger_id", "verify", "key", "run_id",
                  "bucket", "plan", "values")
 
-    def __init__(self, id: str, run_id: str, trigger_id: Any, bucket: Any, plan: Plan,
+    def __init__(self, key: str | int, run_id: str, trigger_id: Any, bucket: Any, plan: Plan,
                  values: Sequence[Any], expires_at: int | None, started_at: int | None) -> None:
-        self.id = id
+        self.key = key
         self.run_id = run_id
         self.trigger_id = trigger_id
         self.bucket = bucket
@@ -47,6 +49,11 @@ class Listener:
     @property
     def listener(self) -> Listener:
         return self
+
+    @property
+    def id(self) -> str:
+        key = self.key
+        return key if isinstance(key, str) else self.run_id + SUFFIXES[key]
 
     @property
     def env(self) -> str:
@@ -66,6 +73,30 @@ class Listener:
     def filed(self, entry: Any) -> tuple[Any, Any, bool]:
         """(access, operand, whole clause verified) of one of ``entries()``."""
         return filing(self.plan.clauses[0], self.hole_values())
+
+
+MAX_DERIVED_KEY = 256
+"""Largest ``n`` kept as a number: CPython shares the int objects up to 256, so the key
+costs the record nothing. Runs have at most a handful of cancel rules."""
+
+
+SUFFIXES = tuple(f"/{n}" for n in range(MAX_DERIVED_KEY + 1))
+"""``"/n"`` for every derived key: concatenating costs less than formatting an int."""
+
+
+def derived_key(listener_id: str, run_id: str) -> int | None:
+    """``n`` when ``listener_id`` is exactly ``f"{run_id}/{n}"`` (n written canonically,
+    0 … MAX_DERIVED_KEY), else None. The string round-trips: ``f"{run_id}/{n}"`` rebuilds
+    an id equal to ``listener_id``."""
+    cut = len(run_id)
+    if len(listener_id) - cut not in (2, 3, 4) or listener_id[cut] != "/" or \
+            not listener_id.startswith(run_id):
+        return None
+    tail = listener_id[cut + 1:]
+    if not (tail.isascii() and tail.isdigit()) or (tail[0] == "0" and len(tail) > 1):
+        return None
+    n = int(tail)
+    return n if n <= MAX_DERIVED_KEY else None
 
 
 class MultiListener(Listener):

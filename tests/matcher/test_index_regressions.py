@@ -377,3 +377,40 @@ def test_explain_shows_the_whole_clause_verified_when_a_key_is_inexact() -> None
     (clause,) = idx.explain("l")["clauses"]
     assert clause["access"] == "hash async.data.a == 9007199254740993"
     assert clause["verify"] == "async.data.a == 9007199254740993"
+
+
+# ------------------------------------------------------------------ listener ids
+
+def test_service_style_ids_are_kept_as_numbers_and_behave_like_any_other_id() -> None:
+    """``f"{run_id}/{n}"`` ids are stored as n (issue 12 memory); every id operation
+    must still see exactly the ids that were added, whichever form they have."""
+    from matcher._listener import derived_key
+
+    idx = matcher.ListenerIndex()
+    rule = "async.data.a == event.data.a"
+    add(idx, "run-1/0", rule, run_id="run-1", expires_at=5_000)
+    add(idx, "run-1/1", rule, run_id="run-1")
+    add(idx, "run-1/01", rule, run_id="run-1")  # not canonical: kept as written
+    add(idx, "run-1/257", rule, run_id="run-1")  # past the shared small ints
+    add(idx, "other", rule, run_id="run-1")
+    # Someone else's run may use an id that looks like run-2's: it is still that id.
+    add(idx, "run-2/0", rule, run_id="run-3")
+    assert add(idx, "run-2/0", rule, run_id="run-2").status == "duplicate"
+    assert add(idx, "run-1/0", rule, run_id="run-9").status == "duplicate"
+    assert [type(idx._find(i).key) for i in ("run-1/0", "run-1/01", "run-1/257", "run-2/0")] \
+        == [int, str, str, str]
+    assert derived_key("run-1/256", "run-1") == 256 and derived_key("run-1/-1", "run-1") is None
+    assert derived_key("run-1/٣", "run-1") is None  # a non-ASCII digit is not canonical
+
+    ids = ["run-1/0", "run-1/1", "run-1/01", "run-1/257", "other", "run-2/0"]
+    assert len(idx) == 6 and sorted(idx) == sorted(ids) and all(i in idx for i in ids)
+    assert "run-1/2" not in idx and "run-1" not in idx and "/0" not in idx
+    assert idx.listeners_of_run("run-1") == ids[:5]
+    assert sorted((m.listener_id, m.run_id) for m in idx.match(event({"a": "x"}), "prod")) == [
+        ("run-1/0", "run-1"), ("run-2/0", "run-3")]  # first listener of each run wins
+    assert idx.explain("run-1/0")["listener_id"] == "run-1/0"
+    assert idx.sweep_expired(6_000) == ["run-1/0"]
+    assert "run-1/0" not in idx and add(idx, "run-1/0", rule, run_id="run-1").stored
+    assert idx.remove("run-1/1") and not idx.remove("run-1/1") and not idx.remove("run-9/0")
+    assert idx.remove_run("run-1") == 4 and len(idx) == 1 and list(idx) == ["run-2/0"]
+    check(idx)

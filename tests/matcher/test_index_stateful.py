@@ -15,7 +15,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from index_mirror import Mirror
 from rule_grammar import RUN_IDS, TIMES, hypothesis_settings, incoming_event, listener_fields
 
-LISTENER_IDS = [f"l{i}" for i in range(8)]
+LISTENER_IDS = [f"l{i}" for i in range(6)] + [
+    # the service's form f"{run_id}/{n}" (kept as n), and near misses kept whole
+    "r0/0", "r0/1", "r1/0", "r1/00", "r2/256", "r2/257", "r3/x", "r3/", "/0"]
 
 
 class ListenerIndexMachine(RuleBasedStateMachine):
