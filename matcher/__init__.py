@@ -3,6 +3,7 @@
 Pure Python, no grpc. The stable surface is ``__all__``; everything else is private.
 """
 
+from ._caches import cache_sizes
 from ._compile import compile
 from ._errors import CompileError, EvalError, EvaluationAborted, MatcherError
 from ._explain import explain
@@ -28,6 +29,7 @@ __all__ = [
     "Timestamp",
     "UInt",
     "budget_warning",
+    "cache_sizes",
     "cancel_expression",
     "cel_type_name",
     "compile",

@@ -20,7 +20,7 @@ from typing import Any
 
 import re2
 
-from matcher._caches import put_bounded
+from matcher._caches import put_bounded, register
 from matcher._errors import EvalError
 from matcher._runtime import size, type_name
 from matcher._timefuncs import (
@@ -91,6 +91,8 @@ _REGEX_CACHE: dict[str, Any] = {}
 _REGEX_CACHE_SIZE = 512
 """Compiled patterns kept (oldest evicted first). Patterns are usually literals, compiled
 once per distinct rule; the bound keeps a flood of distinct patterns from growing memory."""
+
+register("regex", lambda: len(_REGEX_CACHE), lambda: _REGEX_CACHE_SIZE)
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # an invalid pattern is reported as an EvalError, not logged

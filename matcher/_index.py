@@ -15,7 +15,7 @@ from typing import Any
 
 from . import _ast as A
 from ._access import Access, describe
-from ._caches import put_bounded
+from ._caches import put_bounded, register
 from ._index_filing import access_holds, fill
 from ._index_strings import ContainsTable, SizeTable, SuffixTable
 from ._index_tables import (
@@ -415,11 +415,13 @@ class ListenerIndex:
 
 
 _INTERNED: dict[str, str] = {}
+_MAX_INTERNED = 100_000
+register("names", lambda: len(_INTERNED), lambda: _MAX_INTERNED)
 
 
 def _intern(name: str) -> str:
     """One string object per environment / event name, however many listeners use it."""
-    return _INTERNED.setdefault(name, name) if len(_INTERNED) < 100_000 else name
+    return _INTERNED.setdefault(name, name) if len(_INTERNED) < _MAX_INTERNED else name
 
 
 def _verify(event: dict[str, Any], candidates: list[Any], by_run: dict[str, Any]) -> list[Match]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import _ast as A
 from ._access import SCAN, Access, choose
-from ._caches import put_bounded
+from ._caches import put_bounded, register
 from ._interpolate import Rule, bind_values, signature, specialize
 from ._normalize import Clause, TooManyClauses, atom_expr, dnf
 from ._program import factory_for
@@ -122,6 +122,7 @@ class PlanCache:
 
 
 PLANS = PlanCache()
+register("plans", lambda: len(PLANS._plans), lambda: PlanCache.MAX_ENTRIES)
 
 
 def residual_text(plan: Plan, values: Sequence[Any]) -> str:

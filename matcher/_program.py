@@ -16,7 +16,7 @@ from . import _ast as A
 from . import _charged as C
 from . import _cost
 from . import _runtime as R
-from ._caches import put_bounded
+from ._caches import put_bounded, register
 from ._checker import Type, check
 from ._codegen import CEL_ERRORS, CodeGenerator
 from ._errors import EvalError, EvaluationAborted
@@ -138,6 +138,7 @@ class _CodeCache:
 
 
 CODE_CACHE = _CodeCache()
+register("code", lambda: len(CODE_CACHE._factories), lambda: _CodeCache.MAX_ENTRIES)
 
 
 class Program:

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ._ast import Literal
-from ._caches import put_bounded
+from ._caches import put_bounded, register
 from ._errors import EvalError
 from ._limits import DEFAULT_LIMITS, Limits
 from ._literals import LiteralError, decode_double, decode_int, decode_text, decode_uint
@@ -194,3 +194,5 @@ def _limits_key(limits: Limits) -> Any:
 
 
 SHAPES = ShapeCache()
+register("shapes", lambda: sum(len(t) for _, t in list(SHAPES._tables.values())),
+         lambda: ShapeCache.MAX_ENTRIES * ShapeCache.MAX_TABLES)

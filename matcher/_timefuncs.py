@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from matcher._caches import put_bounded
+from matcher._caches import put_bounded, register
 from matcher._errors import EvalError
 from matcher._values import (
     INT64_MAX,
@@ -199,6 +199,7 @@ def parse_duration(text: str) -> Duration:
 _ZONE_CACHE: dict[str, tzinfo] = {}
 _ZONE_CACHE_SIZE = 64
 """Zones kept resolved; a handful are used in practice, the bound stops a flood of names."""
+register("zones", lambda: len(_ZONE_CACHE), lambda: _ZONE_CACHE_SIZE)
 
 _ATOI = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)  # Go's strconv.Atoi, within int64
 _MAX_OFFSET_MINUTES = (1 << 63) // (60 * NANOS)

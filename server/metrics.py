@@ -30,6 +30,8 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+import matcher
+
 from ._stats import EngineStats
 from ._version import VERSION
 
@@ -160,3 +162,15 @@ class _EngineCollector(Collector):
                                 value=stats.late_window_bytes)
         yield GaugeMetricFamily("cancelmatch_http_connections", "Open HTTP connections.",
                                 value=self.http_connections())
+        entries = GaugeMetricFamily("cancelmatch_matcher_cache_entries",
+                                    "Entries in each process-wide cache of the CEL compiler "
+                                    "and index (compiled code, shapes, plans, regexes, zones, "
+                                    "names).", labels=["cache"])
+        bounds = GaugeMetricFamily("cancelmatch_matcher_cache_limit",
+                                   "The bound of each of those caches (oldest entries are "
+                                   "evicted past it).", labels=["cache"])
+        for cache, (n, bound) in matcher.cache_sizes().items():
+            entries.add_metric([cache], n)
+            bounds.add_metric([cache], bound)
+        yield entries
+        yield bounds

@@ -173,3 +173,22 @@ def test_every_registered_metric_is_documented_in_the_readme() -> None:
     stale = {d for d in documented if not d.endswith("*")} - exposed
     assert not stale, f"documented but not registered: {sorted(stale)}"
     assert all(any(n.startswith(w) for n in exposed) for w in wildcards)
+
+
+def test_matcher_caches_are_exported_with_their_bounds(service: Service) -> None:
+    """A flood of distinct regex patterns shows in the regex cache gauge, never past its
+    bound; every process-wide cache of the matcher is there with its limit."""
+    import matcher
+    from matcher import _functions
+
+    program = matcher.compile("s.matches(p)", variables={"s", "p"})
+    for i in range(_functions._REGEX_CACHE_SIZE + 50):
+        assert program.evaluate({"s": f"x{i}", "p": f"^x{i}$"}) is True
+    got = samples(scrape(service)[1])
+    caches = {"code", "shapes", "plans", "regex", "zones", "names"}
+    for cache in caches:
+        n = got[("cancelmatch_matcher_cache_entries", (("cache", cache),))]
+        bound = got[("cancelmatch_matcher_cache_limit", (("cache", cache),))]
+        assert 0 <= n <= bound, (cache, n, bound)
+    assert got[("cancelmatch_matcher_cache_entries", (("cache", "regex"),))] == \
+        got[("cancelmatch_matcher_cache_limit", (("cache", "regex"),))] == 512
