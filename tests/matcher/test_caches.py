@@ -104,6 +104,7 @@ def test_no_cache_evicts_with_the_racy_idiom() -> None:
     root = Path(__file__).resolve().parents[2]
     offenders = [f"{p.relative_to(root)}:{n}"
                  for d in ("matcher", "server") for p in sorted((root / d).rglob("*.py"))
+                 if p.name != "_caches.py"  # its docstring names the idiom it replaces
                  for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if "pop(next(iter(" in line and not line.lstrip().startswith(("#", "many"))]
+                 if "pop(next(iter(" in line and not line.lstrip().startswith("#")]
     assert offenders == []
