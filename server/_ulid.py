@@ -23,10 +23,12 @@ def _render(ms: int, tail: bytes) -> str:
 
 
 def new_ulid(ms: int | None = None) -> str:
-    """A fresh ULID for time ``ms`` (epoch milliseconds; now when None)."""
+    """A fresh ULID for time ``ms`` (epoch milliseconds; now when None). A time outside
+    what 48 bits hold (before 1970, after 10889) is clamped to the nearest end: ids are
+    also made for inputs that are then refused for their time, and must not fail first."""
     if ms is None:
         ms = time.time_ns() // 1_000_000
-    return _render(ms, os.urandom(10))
+    return _render(min(max(ms, 0), _MAX_MS), os.urandom(10))
 
 
 def is_ulid(text: str) -> bool:

@@ -67,3 +67,8 @@ def test_derived_ids_are_stable_valid_and_carry_their_time(ms: int, seed: str) -
     assert text == derived_ulid(ms, seed) and is_ulid(text)
     assert ulid_time_ms(text) == max(ms, 0)
     assert derived_ulid(ms, seed + "x") != text
+
+
+def test_times_beyond_48_bits_are_clamped_not_raised() -> None:
+    assert ulid_time_ms(new_ulid(-1)) == 0 and ulid_time_ms(new_ulid(-(2**63))) == 0
+    assert ulid_time_ms(new_ulid(2**63 - 1)) == MAX_MS
