@@ -144,8 +144,7 @@ class ListenerIndex:
 
     def __iter__(self) -> Iterator[str]:
         """Every listener id, run by run (runs in the order their first listener came)."""
-        return iter([x.id for runs in list(self._by_run.values())
-                     for x in (runs if type(runs) is list else (runs,))])
+        return iter([x.id for runs in list(self._by_run.values()) for x in _of_run(runs)])
 
     def _find(self, listener_id: str) -> Listener | None:
         listener = self._by_id.get(listener_id)
@@ -158,8 +157,7 @@ class ListenerIndex:
         key = derived_key(listener_id, run_id)
         if key is None:
             return None
-        found: Listener
-        for found in (runs if type(runs) is list else (runs,)):
+        for found in _of_run(runs):
             if found.key == key and type(found.key) is int:
                 return found
         return None
@@ -285,7 +283,7 @@ class ListenerIndex:
         runs = self._by_run.get(run_id)
         if runs is None:
             return 0
-        listeners = list(runs) if type(runs) is list else [runs]
+        listeners = list(_of_run(runs))  # a copy: _remove edits the run's list
         for x in listeners:
             self._remove(x)
         return len(listeners)
@@ -294,7 +292,7 @@ class ListenerIndex:
         runs = self._by_run.get(run_id)
         if runs is None:
             return []
-        return [x.id for x in runs] if type(runs) is list else [runs.id]
+        return [x.id for x in _of_run(runs)]
 
     def match(self, event: dict[str, Any], env: str = "default") -> list[Match]:
         """Runs the event cancels, one Match per run, in registration order.
@@ -391,7 +389,7 @@ class ListenerIndex:
         total = 0
         for lid, listener in self._by_id.items():
             assert listener.key == lid and type(listener.key) is str
-        everyone = [x for r in self._by_run.values() for x in (r if type(r) is list else (r,))]
+        everyone = [x for r in self._by_run.values() for x in _of_run(r)]
         assert len(everyone) == len({id(x) for x in everyone}) == self._count
         assert len({x.id for x in everyone}) == self._count  # ids are unique
         for listener in everyone:
@@ -412,6 +410,12 @@ class ListenerIndex:
             assert group and slot in self._expiry_heap
             for listener in group:
                 assert self._find(listener.id) is listener
+
+
+def _of_run(runs: Any) -> Sequence[Listener]:
+    """The listeners of one ``_by_run`` entry: a lone listener is kept bare, several in a
+    list (most runs have one cancel rule; the bare form saves a list per run)."""
+    return runs if type(runs) is list else (runs,)
 
 
 _INTERNED: dict[str, str] = {}
